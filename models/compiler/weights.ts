@@ -12,18 +12,32 @@ export type WeightMap = TensorSource | ReadonlyMap<string, Tensor>;
  */
 export class Weights {
   private readonly used: Set<string>;
+  /** In a dry run: every key asked for, with the shape the config implies. */
+  readonly requested: Map<string, readonly number[]>;
 
   constructor(
     private readonly source: WeightMap,
     private readonly prefix = "",
     used?: Set<string>,
+    private readonly dry = false,
+    requested?: Map<string, readonly number[]>,
   ) {
     this.used = used ?? new Set();
+    this.requested = requested ?? new Map();
+  }
+
+  /**
+   * Weights that hold nothing: get() records the key and shape and returns an empty placeholder,
+   * so a compiler can enumerate a real-size network's parameters without allocating them.
+   * Pair with a GraphBuilder in dryRun mode.
+   */
+  static dryRun(): Weights {
+    return new Weights(new Map(), "", undefined, true);
   }
 
   /** A view whose keys are relative to `prefix` (e.g. "down_blocks.0."). */
   scope(prefix: string): Weights {
-    return new Weights(this.source, this.prefix + prefix, this.used);
+    return new Weights(this.source, this.prefix + prefix, this.used, this.dry, this.requested);
   }
 
   /** The full checkpoint key of a key relative to this view (what errors and the weight table name). */
@@ -39,6 +53,10 @@ export class Weights {
   /** The float32 tensor stored under key; `shape` is what the config implies (checked). */
   get(key: string, shape: readonly number[]): Float32Tensor {
     const full = this.prefix + key;
+    if (this.dry) {
+      this.requested.set(full, [...shape]);
+      return { dtype: "float32", shape: [...shape], data: new Float32Array(0) };
+    }
     const t = this.read(full);
     if (!sameShape(t.shape, shape)) {
       throw new CompileError("weight_shape", `checkpoint tensor "${full}" has shape [${t.shape.join(", ")}] but the config implies [${shape.join(", ")}]`, full);

@@ -23,6 +23,8 @@ export interface GraphOptions {
   weightType?: "float32" | "float16";
   /** What the graph computes in. float16 compute implies float16 weights. */
   computeType?: "float32" | "float16";
+  /** Record weights without their data (with Weights.dryRun()): for counting parameters; encode() refuses. */
+  dryRun?: boolean;
 }
 
 const ELEM: Record<ElemType, number> = {
@@ -110,6 +112,10 @@ export class GraphBuilder {
   weight(t: Float32Tensor, checkpointKey: string, transform: "none" | "transpose" = "none"): string {
     let data = t.data;
     let dims = [...t.shape];
+    if (this.options.dryRun) {
+      this.weights.push({ initializer: checkpointKey, checkpointKey, shape: t.shape, transform });
+      return checkpointKey;
+    }
     if (transform === "transpose") {
       if (dims.length !== 2) throw new Error(`transpose of ${checkpointKey} needs a matrix`);
       data = transpose2d(data, dims[0]!, dims[1]!);
@@ -182,6 +188,7 @@ export class GraphBuilder {
    * (written here) and the model refers to it by its base name, as ORT expects beside the .onnx.
    */
   encode(options: { externalDataPath?: string } = {}): Uint8Array {
+    if (this.options.dryRun) throw new Error(`${this.options.name}: a dry-run graph has no weights to encode`);
     const external = options.externalDataPath;
     if (!external && this.initializerBytes > EXTERNAL_DATA_THRESHOLD) {
       throw new Error(`${this.options.name}: ${this.initializerBytes} bytes of weights need an external data file`);
