@@ -1,0 +1,52 @@
+/**
+ * npm run models -- <command>
+ *   build tiny [--out DIR]                 seeded tiny pack (tests and the default npm start)
+ *   compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]
+ *   face-lite                              fetch the offline lite face pack from the npm registry
+ */
+import { parseArgs } from "node:util";
+import { compilePack, type Precision } from "./pack/compile-pack.ts";
+import { stderrProgress } from "./pack/progress.ts";
+import { buildTinyPack, TINY_PACK_DIR } from "./tiny/build-tiny-pack.ts";
+
+const USAGE = `usage:
+  npm run models -- build tiny [--out DIR]
+  npm run models -- compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: "string" }, precision: { type: "string" }, name: { type: "string" }, force: { type: "boolean" } },
+  });
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case "build": {
+      if (rest[0] !== "tiny") break;
+      const out = values.out ?? TINY_PACK_DIR;
+      const start = performance.now();
+      await buildTinyPack(out, { progress: stderrProgress(7) });
+      console.log(`tiny pack written to ${out} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case "compile": {
+      const [src, out] = rest;
+      if (!src || !out) break;
+      const precision = (values.precision ?? "fp16-weights") as Precision;
+      if (!["fp32", "fp16-weights", "fp16"].includes(precision)) break;
+      const manifest = await compilePack(src, out, { name: values.name ?? "custom", precision, progress: stderrProgress(6) });
+      console.log(`pack "${manifest.name}" (${manifest.precision}) written to ${out}: ${manifest.files.length} files`);
+      return 0;
+    }
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2).filter((a) => a !== "--")).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  },
+);
