@@ -1,8 +1,12 @@
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from "node:fs";
-import { bf16ArrayToFloat32, halfArrayToFloat32 } from "../tensor/float16.ts";
-import { numel, type DType, type Float32Tensor, type Tensor, type TensorData } from "../tensor/tensor.ts";
+import { writeFileSync } from "node:fs";
+import { numel, type DType, type Float32Tensor, type Tensor } from "../tensor/tensor.ts";
+import { fileReader, memoryReader, type ByteReader } from "./byte-reader.ts";
 import { CheckpointError } from "./checkpoint-error.ts";
+import { toFloat32, view } from "./tensor-bytes.ts";
 import type { TensorInfo, TensorSource } from "./tensor-source.ts";
+
+// Kept here too: callers imported them from this module first.
+export { toFloat32, view };
 
 /** safetensors dtype name -> our dtype and element size. */
 const DTYPES: Record<string, { dtype: DType; size: number }> = {
@@ -25,42 +29,6 @@ export interface SafetensorsEntry extends TensorInfo {
   /** Offset from the start of the file. */
   readonly byteOffset: number;
   readonly byteLength: number;
-}
-
-/** Reads bytes [offset, offset+length) of the underlying storage. */
-interface ByteReader {
-  size: number;
-  read(offset: number, length: number): Uint8Array;
-  close(): void;
-}
-
-function fileReader(path: string): ByteReader {
-  const fd = openSync(path, "r");
-  const size = fstatSync(fd).size;
-  return {
-    size,
-    read(offset, length) {
-      const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buf, done, length - done, offset + done);
-        if (n === 0) throw new CheckpointError("truncated", `unexpected end of file at byte ${offset + done}`, path);
-        done += n;
-      }
-      return buf;
-    },
-    close() {
-      closeSync(fd);
-    },
-  };
-}
-
-function memoryReader(bytes: Uint8Array): ByteReader {
-  return {
-    size: bytes.byteLength,
-    read: (offset, length) => bytes.slice(offset, offset + length),
-    close() {},
-  };
 }
 
 export class SafetensorsFile implements TensorSource {
@@ -87,7 +55,7 @@ export class SafetensorsFile implements TensorSource {
   }
 
   static fromBytes(bytes: Uint8Array, label = "<memory>"): SafetensorsFile {
-    return new SafetensorsFile(label, memoryReader(bytes));
+    return new SafetensorsFile(label, memoryReader(bytes, label));
   }
 
   names(): string[] {
@@ -140,7 +108,7 @@ function parseHeader(reader: ByteReader, file: string) {
     if (!r || typeof r !== "object" || typeof r.dtype !== "string" || !Array.isArray(r.shape) || !Array.isArray(r.data_offsets) || r.data_offsets.length !== 2) {
       throw new CheckpointError("malformed", `tensor "${name}" has no dtype/shape/data_offsets`, file, name);
     }
-    const dt = DTYPES[r.dtype];
+    const dt = Object.hasOwn(DTYPES, r.dtype) ? DTYPES[r.dtype] : undefined; // not "toString" & co.
     if (!dt) throw new CheckpointError("unsupported_dtype", `tensor "${name}" has dtype ${r.dtype}; supported: ${Object.keys(DTYPES).join(", ")}`, file, name);
     const shape = r.shape as unknown[];
     if (!shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) throw new CheckpointError("malformed", `tensor "${name}" has an invalid shape`, file, name);
@@ -158,47 +126,6 @@ function parseHeader(reader: ByteReader, file: string) {
   return { metadata, entries };
 }
 
-/** Reinterpret little-endian bytes as the dtype's typed array (copying to an aligned buffer). */
-export function view(bytes: Uint8Array, dtype: DType): TensorData {
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  const { buffer, byteOffset, byteLength } = aligned;
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(buffer, byteOffset, byteLength / 4);
-    case "float16":
-    case "bfloat16":
-      return new Uint16Array(buffer, byteOffset, byteLength / 2);
-    case "int64":
-      return new BigInt64Array(buffer, byteOffset, byteLength / 8);
-    case "int32":
-      return new Int32Array(buffer, byteOffset, byteLength / 4);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(buffer, byteOffset, byteLength);
-  }
-}
-
-export function toFloat32(t: Tensor): Float32Tensor {
-  let data: Float32Array;
-  switch (t.dtype) {
-    case "float32":
-      data = t.data as Float32Array;
-      break;
-    case "float16":
-      data = halfArrayToFloat32(t.data as Uint16Array);
-      break;
-    case "bfloat16":
-      data = bf16ArrayToFloat32(t.data as Uint16Array);
-      break;
-    case "int64":
-      data = Float32Array.from(t.data as BigInt64Array, (v) => Number(v));
-      break;
-    default:
-      data = Float32Array.from(t.data as Int32Array | Uint8Array);
-  }
-  return { dtype: "float32", shape: t.shape, data };
-}
-
 /** Serialise tensors (insertion order kept) as a safetensors file. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -209,13 +136,18 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
     const dtypeName = NAMES[t.dtype];
     if (!dtypeName) throw new CheckpointError("unsupported_dtype", `cannot write dtype ${t.dtype}`, undefined, name);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const expected = numel(t.shape) * DTYPES[dtypeName]!.size;
+    if (bytes.byteLength !== expected) {
+      throw new CheckpointError("shape_mismatch", `tensor "${name}" has ${bytes.byteLength} bytes of data but [${t.shape.join(", ")}] ${dtypeName} needs ${expected}`, undefined, name);
+    }
     header[name] = { dtype: dtypeName, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     parts.push(bytes);
     offset += bytes.byteLength;
   }
-  let headerText = JSON.stringify(header);
-  headerText += " ".repeat((8 - ((headerText.length + 8) % 8)) % 8); // keep tensor data 8-byte aligned
-  const headerBytes = new TextEncoder().encode(headerText);
+  const headerText = JSON.stringify(header);
+  // Pad with spaces so tensor data stays 8-byte aligned; count UTF-8 bytes, not string length (names may be non-ASCII).
+  const padding = (8 - ((new TextEncoder().encode(headerText).byteLength + 8) % 8)) % 8;
+  const headerBytes = new TextEncoder().encode(headerText + " ".repeat(padding));
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);
