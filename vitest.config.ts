@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // builds the tiny model pack once, before any test file runs
+    globalSetup: ["test/global-setup.ts"],
   },
 });

@@ -13,7 +13,7 @@ import { buildClipTextEncoder } from "../compiler/clip-text-encoder.ts";
 import { buildControlNet } from "../compiler/controlnet.ts";
 import { buildResampler } from "../compiler/resampler.ts";
 import { buildUnet } from "../compiler/unet.ts";
-import { buildVaeDecoder } from "../compiler/vae-decoder.ts";
+import { assertVaeDecoderWeightsUsed, buildVaeDecoder } from "../compiler/vae-decoder.ts";
 import { Weights } from "../compiler/weights.ts";
 import { MANIFEST_FILE, type NetworkName, type PackFile, type PackManifest } from "./pack-manifest.ts";
 import { silentProgress, type Progress } from "./progress.ts";
@@ -59,11 +59,11 @@ export async function compilePack(src: string, out: string, o: CompilePackOption
   mkdirSync(join(out, "tokenizer"), { recursive: true });
   const networks: Partial<Record<NetworkName, string>> = {};
 
-  const compileOne = async (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: (() => void) | undefined) => {
+  const compileOne = async (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: () => void) => {
     const step = progress.step(`compile ${name}`);
     try {
       const g = build();
-      checkUnused?.();
+      checkUnused();
       const file = `${name}.onnx`;
       const large = g.initializerBytes > 1_000_000_000;
       writeFileSync(join(out, file), g.encode(large ? { externalDataPath: join(out, `${file}.data`) } : {}));
@@ -114,7 +114,7 @@ export async function compilePack(src: string, out: string, o: CompilePackOption
         const ckpt = openCheckpoint(weightFile(join(src, "vae")));
         const w = new Weights(ckpt);
         const cfg = readJson(join(src, "vae", "config.json"));
-        await compileOne("vae_decoder", [ckpt], () => buildVaeDecoder(cfg, w, graphOptions("vae_decoder")), undefined);
+        await compileOne("vae_decoder", [ckpt], () => buildVaeDecoder(cfg, w, graphOptions("vae_decoder")), () => assertVaeDecoderWeightsUsed(w));
       },
     ],
   ];
@@ -163,14 +163,14 @@ export async function compilePack(src: string, out: string, o: CompilePackOption
   return manifest;
 }
 
-type CompileOne = (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: (() => void) | undefined) => Promise<void>;
+type CompileOne = (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: () => void) => Promise<void>;
 
 async function compileText(src: string, name: "text_encoder" | "text_encoder_2", options: Partial<GraphOptions>, compileOne: CompileOne) {
   const dir = join(src, name);
   const ckpt = openCheckpoint(weightFile(dir));
   const w = new Weights(ckpt);
   const cfg = readJson(join(dir, "config.json"));
-  await compileOne(name, [ckpt], () => buildClipTextEncoder(cfg, w, options), undefined);
+  await compileOne(name, [ckpt], () => buildClipTextEncoder(cfg, w, options), () => w.assertAllUsed(name));
 }
 
 async function describeFiles(dir: string): Promise<PackFile[]> {
