@@ -1,0 +1,46 @@
+/**
+ * The production pack, insightface's antelopev2 as InstantID uses it: SCRFD-10G at 640 for
+ * boxes and 5 keypoints, ArcFace alignment, glintr100 embedding with (x - 127.5) / 127.5 RGB input, raw.
+ */
+import type { DecodedImage, DetectedFace } from "../face-analyser.ts";
+import { normCrop } from "../align.ts";
+import { FaceAnalysisError } from "../face-analysis-error.ts";
+import { FaceEmbedder } from "../face-embedder.ts";
+import type { Antelopev2PackConfig } from "../face-pack-config.ts";
+import { sortByArea, type FacePipeline } from "../face-pipeline.ts";
+import { loadPackSession } from "../load-pack-session.ts";
+import { SCRFD_DEFAULTS } from "../scrfd-decode.ts";
+import { ScrfdDetector } from "./scrfd-detector.ts";
+
+export const ANTELOPEV2_FILES = { detector: "scrfd_10g_bnkps.onnx", recognizer: "glintr100.onnx" } as const;
+const HINT = "put insightface's antelopev2 folder (scrfd_10g_bnkps.onnx, glintr100.onnx) there";
+
+export async function createAntelopev2Pipeline(config: Antelopev2PackConfig): Promise<FacePipeline> {
+  const det = await loadPackSession(config.dir, config.detectorFile ?? ANTELOPEV2_FILES.detector, config, HINT);
+  const rec = await loadPackSession(config.dir, config.recognizerFile ?? ANTELOPEV2_FILES.recognizer, config, HINT);
+  if (rec.inputNames.length !== 1 || rec.outputNames.length < 1) {
+    throw new FaceAnalysisError("pack_invalid", `recogniser: expected one input, got [${rec.inputNames}]`);
+  }
+  const detector = new ScrfdDetector(det, {
+    detSize: config.detSize ?? 640,
+    scoreThreshold: config.scoreThreshold ?? SCRFD_DEFAULTS.scoreThreshold,
+    nmsThreshold: config.nmsThreshold ?? SCRFD_DEFAULTS.nmsThreshold,
+  });
+  const embedder = new FaceEmbedder(rec, { mean: 127.5, std: 127.5, size: 112 });
+
+  return {
+    pack: "antelopev2",
+    async analyse(image: DecodedImage): Promise<DetectedFace[]> {
+      const faces: DetectedFace[] = [];
+      for (const c of await detector.detect(image)) {
+        if (!c.kps) continue;
+        const { crop } = normCrop(image, c.kps, embedder.options.size);
+        faces.push({ bbox: c.box, score: c.score, kps: c.kps, embedding: await embedder.embed(crop), pack: "antelopev2" });
+      }
+      return sortByArea(faces);
+    },
+    async release() {
+      await Promise.all([det.release(), rec.release()]);
+    },
+  };
+}

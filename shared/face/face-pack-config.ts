@@ -1,0 +1,40 @@
+/**
+ * Which pack an analyser runs, and where its files are. Loading a real antelopev2 folder is one
+ * line: { pack: "antelopev2", dir: "models/packs/antelopev2" }.
+ */
+import type { ExecutionProvider } from "../onnx/ort-session.ts";
+
+export interface SessionConfig {
+  readonly providers?: ExecutionProvider[];
+  /** Threads per ONNX session; 1 by default so N workers use N cores. */
+  readonly intraOpThreads?: number;
+}
+
+export interface LitePackConfig extends SessionConfig {
+  readonly pack: "lite";
+  /** Folder with fr_detect.onnx, fr_landmark.onnx, fr_feature.onnx. */
+  readonly dir: string;
+  readonly scoreThreshold?: number;
+  readonly nmsThreshold?: number;
+}
+
+export interface Antelopev2PackConfig extends SessionConfig {
+  readonly pack: "antelopev2";
+  /** insightface's antelopev2 folder. */
+  readonly dir: string;
+  /** Default scrfd_10g_bnkps.onnx. */
+  readonly detectorFile?: string;
+  /** Default glintr100.onnx. */
+  readonly recognizerFile?: string;
+  /** Default 640. */
+  readonly detSize?: number;
+  /** Default 0.5. */
+  readonly scoreThreshold?: number;
+  /** Default 0.4. */
+  readonly nmsThreshold?: number;
+}
+
+export type FacePackConfig = LitePackConfig | Antelopev2PackConfig;
+
+/** The lite pack's files, where `npm run models:face` puts them. */
+export const LITE_PACK_FILES = ["fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx"] as const;

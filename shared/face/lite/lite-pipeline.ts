@@ -1,0 +1,46 @@
+/**
+ * The offline lite pack: Ultra-Light boxes, 68 landmarks reduced to InstantID's 5 keypoints,
+ * ArcFace alignment, MobileFaceNet 512-d embedding (faceplugin normalisation, (x - 127) / 128, RGB).
+ */
+import type { DecodedImage, DetectedFace } from "../face-analyser.ts";
+import { normCrop } from "../align.ts";
+import { FaceEmbedder } from "../face-embedder.ts";
+import type { LitePackConfig } from "../face-pack-config.ts";
+import { sortByArea, type FacePipeline } from "../face-pipeline.ts";
+import { expectIo, loadPackSession } from "../load-pack-session.ts";
+import { fivePointsFrom68, Landmark68 } from "./landmark68.ts";
+import { ULTRALIGHT_DEFAULTS, UltraLightDetector } from "./ultralight-detector.ts";
+
+const HINT = "fetch the lite pack with `npm run models:face`";
+
+export async function createLitePipeline(config: LitePackConfig): Promise<FacePipeline> {
+  const detect = await loadPackSession(config.dir, "fr_detect.onnx", config, HINT);
+  const landmark = await loadPackSession(config.dir, "fr_landmark.onnx", config, HINT);
+  const feature = await loadPackSession(config.dir, "fr_feature.onnx", config, HINT);
+  expectIo(detect, "fr_detect.onnx", ["input"], ["scores", "boxes"]);
+  expectIo(landmark, "fr_landmark.onnx", ["input"], ["output"]);
+  expectIo(feature, "fr_feature.onnx", ["input"], ["output"]);
+
+  const detector = new UltraLightDetector(detect, {
+    scoreThreshold: config.scoreThreshold ?? ULTRALIGHT_DEFAULTS.scoreThreshold,
+    nmsThreshold: config.nmsThreshold ?? ULTRALIGHT_DEFAULTS.nmsThreshold,
+  });
+  const landmarks = new Landmark68(landmark);
+  const embedder = new FaceEmbedder(feature, { mean: 127, std: 128, size: 112 });
+
+  return {
+    pack: "lite",
+    async analyse(image: DecodedImage): Promise<DetectedFace[]> {
+      const faces: DetectedFace[] = [];
+      for (const candidate of await detector.detect(image)) {
+        const kps = fivePointsFrom68(await landmarks.predict(image, candidate.box));
+        const { crop } = normCrop(image, kps, embedder.options.size);
+        faces.push({ bbox: candidate.box, score: candidate.score, kps, embedding: await embedder.embed(crop), pack: "lite" });
+      }
+      return sortByArea(faces);
+    },
+    async release() {
+      await Promise.all([detect.release(), landmark.release(), feature.release()]);
+    },
+  };
+}
