@@ -1,0 +1,88 @@
+/**
+ * The edge app: Web-standard Request in, Response out. Knows nothing of Node, SQLite or Workers;
+ * everything it touches comes in through `EdgeDeps` (see node.ts for the Node wiring).
+ */
+import { Hono } from "hono";
+import type { FaceAnalyser } from "../shared/face/face-analyser.ts";
+import { randomId, type IdGenerator } from "./crypto/random-id.ts";
+import type { EdgeEnv } from "./env.ts";
+import { apiKeyAuth } from "./middleware/auth/index.ts";
+import { idempotency } from "./middleware/idempotency/index.ts";
+import { handleErrors, handleNotFound, type ErrorLog } from "./middleware/problem/index.ts";
+import { requestRateLimit } from "./middleware/rate-limit/index.ts";
+import type { DecodePhoto } from "./photos/decode-photo.ts";
+import { generationRoutes } from "./routes/generations.ts";
+import { identityRoutes } from "./routes/identities.ts";
+import { metaRoutes } from "./routes/meta.ts";
+import type { RuntimeClient } from "./runtime-client/runtime-client.ts";
+import { GenerationService } from "./services/generations/generation-service.ts";
+import { IdentityService } from "./services/identities/identity-service.ts";
+import type { Stores } from "./stores/stores.ts";
+
+export interface EdgeDeps {
+  readonly stores: Stores;
+  readonly faceAnalyser: FaceAnalyser;
+  readonly decodePhoto: DecodePhoto;
+  readonly runtime: RuntimeClient;
+  readonly clock?: () => number;
+  readonly newId?: IdGenerator;
+  readonly randomSeed?: () => number;
+  readonly log?: ErrorLog;
+  /** Largest POST /v1/identities body (all photos together). */
+  readonly maxIdentityBodyBytes?: number;
+  readonly version?: string;
+}
+
+export interface EdgeApp {
+  readonly app: Hono<EdgeEnv>;
+  readonly generations: GenerationService;
+  readonly identities: IdentityService;
+  /** Fails running generations explicitly and closes their upstream requests. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_IDENTITY_BODY_BYTES = 64 * 1024 * 1024;
+
+export function createEdgeApp(deps: EdgeDeps): EdgeApp {
+  const clock = deps.clock ?? Date.now;
+  const newId = deps.newId ?? randomId;
+  const log: ErrorLog = deps.log ?? ((message, error) => console.error(message, error));
+  const { stores } = deps;
+
+  const identities = new IdentityService({
+    store: stores.identities,
+    analyser: deps.faceAnalyser,
+    decodePhoto: deps.decodePhoto,
+    clock,
+    newId,
+  });
+  const generations = new GenerationService({
+    identities: stores.identities,
+    generations: stores.generations,
+    images: stores.images,
+    rateLimits: stores.rateLimits,
+    runtime: deps.runtime,
+    clock,
+    newId,
+    log,
+    ...(deps.randomSeed ? { randomSeed: deps.randomSeed } : {}),
+  });
+  const idem = idempotency({ store: stores.idempotency, clock });
+
+  const app = new Hono<EdgeEnv>();
+  app.onError(handleErrors(log));
+  app.notFound(handleNotFound);
+  app.route("/", metaRoutes(deps.version ?? "0.1.0"));
+  app.use("/v1/*", apiKeyAuth(stores.apiKeys), requestRateLimit(stores.rateLimits, clock));
+  app.route(
+    "/v1/identities",
+    identityRoutes({
+      service: identities,
+      idempotency: idem,
+      maxBodyBytes: deps.maxIdentityBodyBytes ?? DEFAULT_MAX_IDENTITY_BODY_BYTES,
+    }),
+  );
+  app.route("/v1/generations", generationRoutes({ service: generations, idempotency: idem }));
+
+  return { app, generations, identities, close: () => generations.close() };
+}

@@ -1,0 +1,104 @@
+/**
+ * API keys from the command line, against the same SQLite file the server uses (WAL: safe while
+ * it runs).
+ *   npm run keys -- create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N]
+ *                                      [--cost-per-minute N] [--cost-burst N]
+ *   npm run keys -- list [--user <id>]
+ *   npm run keys -- revoke <keyId>
+ * `create` prints the key once, as the last line. DATA_DIR (default ./data) picks the database.
+ */
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { issueApiKey } from "../api-keys/issue-api-key.ts";
+import type { KeyLimits } from "../rate-limit/key-limits.ts";
+import { createSqliteApiKeyStore } from "../stores/sqlite/api-key-store.ts";
+import { edgeDatabasePath, openDatabase } from "../stores/sqlite/index.ts";
+
+export class KeysCliError extends Error {
+  readonly code = "keys_cli_usage";
+}
+
+const USAGE = `usage:
+  keys create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N] [--cost-per-minute N] [--cost-burst N]
+  keys list [--user <id>]
+  keys revoke <keyId>`;
+
+export async function runKeysCli(argv: readonly string[], dataDir: string, out: (line: string) => void): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseCliArgs(rest);
+  const db = openDatabase(edgeDatabasePath(dataDir));
+
+  try {
+    const store = createSqliteApiKeyStore(db);
+    if (command === "create") {
+      if (!values.user) throw new KeysCliError(`--user is required\n${USAGE}`);
+      const limits: Partial<{ -readonly [K in keyof KeyLimits]: number }> = {};
+      const num = (flag: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) throw new KeysCliError(`--${flag} must be a positive number`);
+        return n;
+      };
+      const set = (k: keyof KeyLimits, flag: string) => {
+        const n = num(flag, values[flag as keyof typeof values] as string | undefined);
+        if (n !== undefined) limits[k] = n;
+      };
+      set("requestsPerMinute", "requests-per-minute");
+      set("requestsBurst", "requests-burst");
+      set("costPerMinute", "cost-per-minute");
+      set("costBurst", "cost-burst");
+      const { record, key } = await issueApiKey(store, {
+        userId: values.user,
+        ...(values.name !== undefined ? { name: values.name } : {}),
+        limits,
+        nowMs: Date.now(),
+      });
+      out(`created key ${record.id} for user ${record.userId} (shown once, store it now):`);
+      out(key);
+    } else if (command === "list") {
+      for (const k of await store.list(values.user)) {
+        const state = k.revokedMs === null ? "active" : `revoked ${new Date(k.revokedMs).toISOString()}`;
+        out(
+          `${k.id}\tuser=${k.userId}\t${state}\tcreated=${new Date(k.createdMs).toISOString()}\t` +
+            `requests=${k.limits.requestsBurst}/${k.limits.requestsPerMinute}pm\tcost=${k.limits.costBurst}/${k.limits.costPerMinute}pm` +
+            (k.name ? `\tname=${k.name}` : ""),
+        );
+      }
+    } else if (command === "revoke") {
+      const id = positionals[0];
+      if (!id) throw new KeysCliError(`revoke needs a key id\n${USAGE}`);
+      if (!(await store.revoke(id, Date.now()))) throw new KeysCliError(`no active key ${id}`);
+      out(`revoked ${id}`);
+    } else {
+      throw new KeysCliError(USAGE);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function parseCliArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        user: { type: "string" },
+        name: { type: "string" },
+        "requests-per-minute": { type: "string" },
+        "requests-burst": { type: "string" },
+        "cost-per-minute": { type: "string" },
+        "cost-burst": { type: "string" },
+      },
+    });
+  } catch (e) {
+    throw new KeysCliError(`${(e as Error).message}\n${USAGE}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runKeysCli(process.argv.slice(2), process.env.DATA_DIR ?? "data", (l) => console.log(l)).catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exitCode = 1;
+  });
+}

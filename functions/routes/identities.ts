@@ -1,0 +1,35 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import type { EdgeEnv } from "../env.ts";
+import { limitBody } from "../middleware/body-limit/index.ts";
+import { readPhotos } from "../photos/read-photos.ts";
+import { identityView } from "../services/identities/identity-view.ts";
+import type { IdentityService } from "../services/identities/identity-service.ts";
+
+export interface IdentityRoutesDeps {
+  readonly service: IdentityService;
+  readonly idempotency: MiddlewareHandler<EdgeEnv>;
+  readonly maxBodyBytes: number;
+}
+
+export function identityRoutes(d: IdentityRoutesDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+
+  app.post("/", limitBody(d.maxBodyBytes), d.idempotency, async (c) => {
+    const photos = await readPhotos(c.req.header("content-type"), new Uint8Array(await c.req.arrayBuffer()));
+    const { identity, created } = await d.service.register(c.get("principal").userId, photos);
+    c.header("Location", `/v1/identities/${identity.id}`);
+    return c.json(identityView(identity), created ? 201 : 200);
+  });
+
+  app.get("/:id", async (c) => {
+    const identity = await d.service.get(c.get("principal").userId, c.req.param("id"));
+    return c.json(identityView(identity));
+  });
+
+  app.delete("/:id", async (c) => {
+    await d.service.delete(c.get("principal").userId, c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

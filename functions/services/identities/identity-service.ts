@@ -1,0 +1,121 @@
+/**
+ * Photos to a cached identity. The photos' content hash (per user) decides reuse before any
+ * decoding: the same photos again return the stored identity with no analysis, and concurrent
+ * uploads of the same photos share one analysis. Photos are never stored, only their hash.
+ */
+import { EMBEDDING_DIM, FACE_PACKS, type FacePack } from "../../../shared/contract/limits.ts";
+import type { DetectedFace, FaceAnalyser } from "../../../shared/face/face-analyser.ts";
+import { sha256Hex } from "../../crypto/sha256.ts";
+import type { IdGenerator } from "../../crypto/random-id.ts";
+import { ApiError, notFound } from "../../errors/api-error.ts";
+import type { DecodePhoto } from "../../photos/decode-photo.ts";
+import { intakeProblem } from "../../photos/intake-errors.ts";
+import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
+import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
+
+export interface IdentityServiceDeps {
+  readonly store: IdentityStore;
+  readonly analyser: FaceAnalyser;
+  readonly decodePhoto: DecodePhoto;
+  readonly clock: () => number;
+  readonly newId: IdGenerator;
+}
+
+export interface RegisterResult {
+  readonly identity: IdentityRecord;
+  /** False when the same photos had already made this identity. */
+  readonly created: boolean;
+}
+
+export class IdentityService {
+  readonly #deps: IdentityServiceDeps;
+  readonly #inFlight = new Map<string, Promise<RegisterResult>>();
+
+  constructor(deps: IdentityServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async register(userId: string, photos: readonly Uint8Array[]): Promise<RegisterResult> {
+    const photoHashes = await Promise.all(photos.map((p) => sha256Hex(p)));
+    // Sorted: the average does not depend on order, so neither does the identity.
+    const contentHash = await sha256Hex([...photoHashes].sort().join("\n"));
+    const existing = await this.#deps.store.findByContentHash(userId, contentHash);
+    if (existing) return { identity: existing, created: false };
+
+    const flightKey = `${userId}\n${contentHash}`;
+    const pending = this.#inFlight.get(flightKey);
+    if (pending) return { identity: (await pending).identity, created: false };
+    const run = this.#analyseAndStore(userId, contentHash, photos).finally(() => this.#inFlight.delete(flightKey));
+    this.#inFlight.set(flightKey, run);
+    return run;
+  }
+
+  async get(userId: string, id: string): Promise<IdentityRecord> {
+    const identity = await this.#deps.store.get(userId, id);
+    if (!identity) throw notFound("identity_not_found", "Identity");
+    return identity;
+  }
+
+  async delete(userId: string, id: string): Promise<void> {
+    if (!(await this.#deps.store.delete(userId, id))) throw notFound("identity_not_found", "Identity");
+  }
+
+  async #analyseAndStore(userId: string, contentHash: string, photos: readonly Uint8Array[]): Promise<RegisterResult> {
+    const { analyser, decodePhoto } = this.#deps;
+    const analysed: { face: DetectedFace; faces: number; width: number; height: number }[] = [];
+    for (let i = 0; i < photos.length; i++) {
+      let image;
+      try {
+        image = await decodePhoto(photos[i]);
+      } catch (e) {
+        throw intakeProblem(e, i, photos.length) ?? e;
+      }
+      const faces = await analyser.analyse(image);
+      if (faces.length === 0) {
+        throw new ApiError(422, "no_face_detected", "No face detected", {
+          detail: photos.length > 1 ? `photo ${i + 1} of ${photos.length} has no face` : "the photo has no face",
+          extensions: { photoIndex: i },
+        });
+      }
+      // The analyser sorts largest first; InstantID uses the largest face.
+      analysed.push({ face: faces[0], faces: faces.length, width: image.width, height: image.height });
+    }
+    for (const a of analysed) checkFace(a.face);
+
+    let averaged: { embedding: Float32Array; pack: FacePack };
+    try {
+      averaged = averageEmbeddings(analysed.map((a) => ({ embedding: a.face.embedding, pack: a.face.pack })));
+    } catch (e) {
+      if (e instanceof MixedEmbeddingPacksError) throw new ApiError(422, e.code, "Mixed face packs", { detail: e.message });
+      throw e;
+    }
+    const primary = analysed[0];
+    const record: IdentityRecord = {
+      id: this.#deps.newId("idn"),
+      userId,
+      contentHash,
+      pack: averaged.pack,
+      embedding: averaged.embedding,
+      kps: primary.face.kps.map(([x, y]) => [x, y] as const),
+      bbox: primary.face.bbox,
+      score: primary.face.score,
+      faceCount: primary.faces,
+      photoCount: photos.length,
+      imageWidth: primary.width,
+      imageHeight: primary.height,
+      createdMs: this.#deps.clock(),
+    };
+    const { record: stored, inserted } = await this.#deps.store.insertOrGet(record);
+    return { identity: stored, created: inserted };
+  }
+}
+
+/** An analyser bug must not become a stored identity the runtime later chokes on. */
+function checkFace(face: DetectedFace): void {
+  const ok =
+    face.embedding.length === EMBEDDING_DIM &&
+    face.embedding.every(Number.isFinite) &&
+    face.kps.length === 5 &&
+    (FACE_PACKS as readonly string[]).includes(face.pack);
+  if (!ok) throw new Error(`face analyser returned a malformed face (pack ${face.pack}, ${face.embedding.length} values)`);
+}

@@ -1,0 +1,20 @@
+/** API keys, by public key id. Only the SHA-256 of a key is stored. */
+import type { KeyLimits } from "../rate-limit/key-limits.ts";
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly hash: string;
+  readonly limits: KeyLimits;
+  readonly createdMs: number;
+  readonly revokedMs: number | null;
+}
+
+export interface ApiKeyStore {
+  insert(record: ApiKeyRecord): Promise<void>;
+  findById(id: string): Promise<ApiKeyRecord | undefined>;
+  list(userId?: string): Promise<ApiKeyRecord[]>;
+  /** False when there is no such key or it was already revoked. */
+  revoke(id: string, nowMs: number): Promise<boolean>;
+}

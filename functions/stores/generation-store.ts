@@ -1,0 +1,76 @@
+/** Generations: settings, progress, outcome, and the result images' file keys. */
+import type { OutputFormat, SchedulerName } from "../../shared/contract/limits.ts";
+import type { PreviewOptions } from "../../shared/contract/settings.ts";
+import type { StyleName } from "../../shared/contract/styles.ts";
+
+export const GENERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
+export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set(["succeeded", "failed", "cancelled"]);
+
+export interface GenerationSettings {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly style: StyleName | null;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly guidanceScale: number;
+  readonly identityStrength: number;
+  readonly adapterStrength: number;
+  readonly seed: number;
+  readonly scheduler: SchedulerName;
+  readonly numImages: number;
+  readonly outputFormat: OutputFormat;
+  readonly preview: PreviewOptions | null;
+}
+
+export interface GenerationImageRecord {
+  readonly index: number;
+  readonly mimeType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly seed: number;
+  /** Key in the ResultImageStore. */
+  readonly fileKey: string;
+}
+
+export interface GenerationRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly identityId: string;
+  readonly poseIdentityId: string | null;
+  readonly status: GenerationStatus;
+  readonly settings: GenerationSettings;
+  readonly progressStep: number;
+  readonly progressTotal: number;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly images: readonly GenerationImageRecord[];
+  readonly createdMs: number;
+  readonly finishedMs: number | null;
+}
+
+/** How a generation ended, written in one step with the images it produced. */
+export interface GenerationOutcome {
+  readonly status: "succeeded" | "failed" | "cancelled";
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  readonly progressStep?: number;
+  readonly images?: readonly GenerationImageRecord[];
+}
+
+/**
+ * A generation is written twice: when created, and when it ends (status, progress, images in one
+ * transaction). Progress in between lives with the process running it (see GenerationService).
+ */
+export interface GenerationStore {
+  insert(record: GenerationRecord): Promise<void>;
+  get(userId: string, id: string): Promise<GenerationRecord | undefined>;
+  /**
+   * Records the outcome of a not-yet-finished generation; false when it had already finished
+   * (the first outcome wins: a cancel racing a failure keeps whichever came first).
+   */
+  finish(id: string, outcome: GenerationOutcome, nowMs: number): Promise<boolean>;
+  /** Marks generations left unfinished by a previous process as failed; returns how many. */
+  failUnfinished(code: string, message: string, nowMs: number): Promise<number>;
+}

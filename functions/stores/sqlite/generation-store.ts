@@ -1,0 +1,118 @@
+import type {
+  GenerationImageRecord,
+  GenerationOutcome,
+  GenerationRecord,
+  GenerationSettings,
+  GenerationStatus,
+  GenerationStore,
+} from "../generation-store.ts";
+import type { SqliteDatabase } from "./database.ts";
+
+interface Row {
+  id: string;
+  user_id: string;
+  identity_id: string;
+  pose_identity_id: string | null;
+  status: string;
+  settings: string;
+  progress_step: number;
+  progress_total: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_ms: number;
+  finished_ms: number | null;
+}
+
+interface ImageRow {
+  idx: number;
+  mime_type: string;
+  width: number;
+  height: number;
+  seed: number;
+  file_key: string;
+}
+
+export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore {
+  const insert = db.prepare(
+    `INSERT INTO generations (id, user_id, identity_id, pose_identity_id, status, settings, progress_step, progress_total, error_code, error_message, created_ms, finished_ms)
+     VALUES (@id, @user_id, @identity_id, @pose_identity_id, @status, @settings, @progress_step, @progress_total, @error_code, @error_message, @created_ms, @finished_ms)`,
+  );
+  const get = db.prepare<[string, string], Row>("SELECT * FROM generations WHERE id = ? AND user_id = ?");
+  const images = db.prepare<[string], ImageRow>(
+    "SELECT idx, mime_type, width, height, seed, file_key FROM generation_images WHERE generation_id = ? ORDER BY idx",
+  );
+  const addImage = db.prepare(
+    `INSERT OR REPLACE INTO generation_images (generation_id, idx, mime_type, width, height, seed, file_key)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const finishRow = db.prepare(
+    `UPDATE generations SET status = ?, error_code = ?, error_message = ?, finished_ms = ?,
+       progress_step = COALESCE(?, progress_step)
+     WHERE id = ? AND status IN ('queued', 'running')`,
+  );
+  const finish = db.transaction((id: string, o: GenerationOutcome, nowMs: number): boolean => {
+    const changed =
+      finishRow.run(o.status, o.errorCode ?? null, o.errorMessage ?? null, nowMs, o.progressStep ?? null, id).changes === 1;
+    if (changed) {
+      for (const i of o.images ?? []) addImage.run(id, i.index, i.mimeType, i.width, i.height, i.seed, i.fileKey);
+    }
+    return changed;
+  });
+  const failUnfinished = db.prepare(
+    `UPDATE generations SET status = 'failed', error_code = ?, error_message = ?, finished_ms = ?
+     WHERE status IN ('queued', 'running')`,
+  );
+
+  return {
+    async insert(g) {
+      insert.run({
+        id: g.id,
+        user_id: g.userId,
+        identity_id: g.identityId,
+        pose_identity_id: g.poseIdentityId,
+        status: g.status,
+        settings: JSON.stringify(g.settings),
+        progress_step: g.progressStep,
+        progress_total: g.progressTotal,
+        error_code: g.errorCode,
+        error_message: g.errorMessage,
+        created_ms: g.createdMs,
+        finished_ms: g.finishedMs,
+      });
+    },
+    async get(userId, id) {
+      const r = get.get(id, userId);
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        userId: r.user_id,
+        identityId: r.identity_id,
+        poseIdentityId: r.pose_identity_id,
+        status: r.status as GenerationStatus,
+        settings: JSON.parse(r.settings) as GenerationSettings,
+        progressStep: r.progress_step,
+        progressTotal: r.progress_total,
+        errorCode: r.error_code,
+        errorMessage: r.error_message,
+        images: images.all(r.id).map(
+          (i): GenerationImageRecord => ({
+            index: i.idx,
+            mimeType: i.mime_type,
+            width: i.width,
+            height: i.height,
+            seed: i.seed,
+            fileKey: i.file_key,
+          }),
+        ),
+        createdMs: r.created_ms,
+        finishedMs: r.finished_ms,
+      } satisfies GenerationRecord;
+    },
+    async finish(id, o, nowMs) {
+      return finish.immediate(id, o, nowMs);
+    },
+    async failUnfinished(code, message, nowMs) {
+      return failUnfinished.run(code, message, nowMs).changes;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { embeddingFromBytes } from "../../../shared/contract/embedding.ts";
+import { PROBLEM_CONTENT_TYPE } from "../../../shared/contract/problem.ts";
+import { photoForm, readFace, startHarness, type Harness, type TestResponse } from "../helpers/edge-harness.ts";
+
+let h: Harness;
+let keyA: string;
+let keyB: string;
+let astronaut: Uint8Array;
+let grace: Uint8Array;
+let rocket: Uint8Array;
+
+beforeAll(async () => {
+  h = await startHarness();
+  keyA = await h.createKey("user-a");
+  keyB = await h.createKey("user-b");
+  [astronaut, grace, rocket] = await Promise.all([
+    readFace("astronaut.png"),
+    readFace("grace_hopper.jpg"),
+    readFace("no-face-rocket.jpg"),
+  ]);
+});
+afterAll(() => h.close());
+
+const register = (key: string, ...photos: Uint8Array[]) =>
+  h.fetch("/v1/identities", { method: "POST", key, body: photoForm(...photos) });
+
+async function expectProblem(res: TestResponse, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toContain(PROBLEM_CONTENT_TYPE);
+  const body = await res.json();
+  expect(body.code).toBe(code);
+  expect(body.status).toBe(status);
+  return body;
+}
+
+describe("POST /v1/identities", () => {
+  it("registers astronaut and grace_hopper with one face each", async () => {
+    for (const photo of [astronaut, grace]) {
+      const res = await register(keyA, photo);
+      expect(res.status).toBe(201);
+      const body = await res.json();
+      expect(body.id).toMatch(/^idn_/);
+      expect(body.faces).toBe(1);
+      expect(body.face.kps).toHaveLength(5);
+      expect(body.face.bbox).toHaveLength(4);
+      expect(body.embeddingModel).toBe(h.kit.analyser.pack);
+      expect(body).not.toHaveProperty("embedding");
+      expect(res.headers.get("location")).toBe(`/v1/identities/${body.id}`);
+    }
+  });
+
+  it("returns the same identity for the same photo again, without analysing it again (200)", async () => {
+    const first = await (await register(keyA, astronaut)).json();
+    const callsBefore = h.kit.analyser.calls;
+    const again = await register(keyA, astronaut);
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(first.id);
+    expect(h.kit.analyser.calls).toBe(callsBefore);
+  });
+
+  it("analyses concurrent uploads of one new photo once", async () => {
+    const photo = await readFace("sample1.jpg");
+    const callsBefore = h.kit.analyser.calls;
+    const results = await Promise.all([register(keyA, photo), register(keyA, photo), register(keyA, photo)]);
+    const bodies = await Promise.all(results.map((r) => r.json()));
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    expect(h.kit.analyser.calls - callsBefore).toBe(1);
+  });
+
+  it("keeps users apart: the same photo from another user is another identity", async () => {
+    const a = await (await register(keyA, grace)).json();
+    const b = await register(keyB, grace);
+    expect(b.status).toBe(201);
+    expect((await b.json()).id).not.toBe(a.id);
+  });
+
+  it("averages the embeddings of several photos into one identity", async () => {
+    const res = await register(keyA, astronaut, grace);
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.photos).toBe(2);
+    // The stored embedding is the mean of each photo's own embedding.
+    const singles = await Promise.all(
+      [astronaut, grace].map(async (p) => (await h.kit.analyser.analyse(await h.kit.decodePhoto(p)))[0].embedding),
+    );
+    const db = new Database(join(h.dataDir, "edge.sqlite"), { readonly: true });
+    const row = db.prepare("SELECT embedding FROM identities WHERE id = ?").get(body.id) as { embedding: Buffer };
+    db.close();
+    const stored = embeddingFromBytes(new Uint8Array(row.embedding));
+    let maxErr = 0;
+    for (let i = 0; i < stored.length; i++) {
+      maxErr = Math.max(maxErr, Math.abs(stored[i] - (singles[0][i] + singles[1][i]) / 2));
+    }
+    expect(maxErr).toBeLessThan(1e-6);
+    // Order does not matter: the same two photos the other way round are the same identity.
+    const swapped = await register(keyA, grace, astronaut);
+    expect(swapped.status).toBe(200);
+    expect((await swapped.json()).id).toBe(body.id);
+  });
+
+  it("accepts JSON base64 photos", async () => {
+    const b64 = Buffer.from(astronaut).toString("base64");
+    const res = await h.fetch("/v1/identities", {
+      method: "POST",
+      key: keyB,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ images: [`data:image/png;base64,${b64}`] }),
+    });
+    expect([200, 201]).toContain(res.status);
+    expect((await res.json()).faces).toBe(1);
+  });
+
+  it("answers 422 no_face_detected for the rocket photo", async () => {
+    await expectProblem(await register(keyA, rocket), 422, "no_face_detected");
+  });
+
+  it("refuses bad inputs with problem+json codes", async () => {
+    await expectProblem(await h.fetch("/v1/identities", { method: "POST", key: keyA, body: new FormData() }), 400, "invalid_request");
+    await expectProblem(await register(keyA, astronaut, grace, astronaut, grace, astronaut), 400, "invalid_request");
+    await expectProblem(
+      await h.fetch("/v1/identities", { method: "POST", key: keyA, headers: { "content-type": "text/plain" }, body: "hi" }),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      await h.fetch("/v1/identities", { method: "POST", key: keyA, headers: { "content-type": "application/json" }, body: "{" }),
+      400,
+      "invalid_json",
+    );
+    await expectProblem(
+      await h.fetch("/v1/identities", {
+        method: "POST",
+        key: keyA,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ image: "@@not base64@@" }),
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(
+      await h.fetch("/v1/identities", {
+        method: "POST",
+        key: keyA,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ images: [] }),
+      }),
+      400,
+      "invalid_request",
+    );
+    await expectProblem(await register(keyA, new TextEncoder().encode("GIF89a not a supported photo")), 415, "unsupported_format");
+    await expectProblem(await register(keyA, astronaut.subarray(0, 200)), 400, "corrupt_image");
+  });
+
+  it("answers 413 for a body over the limit before reading it", async () => {
+    const res = await h.fetch("/v1/identities", {
+      method: "POST",
+      key: keyA,
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array(65 * 1024 * 1024),
+    });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+});
+
+describe("identities belong to their user", () => {
+  it("B cannot see, use or delete A's identity (404, never 403)", async () => {
+    const a = await (await register(keyA, astronaut)).json();
+    await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { key: keyB }), 404, "identity_not_found");
+    await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { method: "DELETE", key: keyB }), 404, "identity_not_found");
+    const gen = await h.fetch("/v1/generations", {
+      method: "POST",
+      key: keyB,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identityId: a.id, prompt: "a person", width: 64, height: 64, steps: 1 }),
+    });
+    await expectProblem(gen, 404, "identity_not_found");
+    // Still there for A.
+    expect((await h.fetch(`/v1/identities/${a.id}`, { key: keyA })).status).toBe(200);
+  });
+
+  it("DELETE removes the embedding row; the identity is then gone", async () => {
+    const photo = await readFace("sample2.jpg");
+    const a = await (await register(keyA, photo)).json();
+    expect((await h.fetch(`/v1/identities/${a.id}`, { key: keyA })).status).toBe(200);
+    const del = await h.fetch(`/v1/identities/${a.id}`, { method: "DELETE", key: keyA });
+    expect(del.status).toBe(204);
+    const db = new Database(join(h.dataDir, "edge.sqlite"), { readonly: true });
+    const count = db.prepare("SELECT COUNT(*) AS n FROM identities WHERE id = ?").get(a.id) as { n: number };
+    db.close();
+    expect(count.n).toBe(0);
+    await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { key: keyA }), 404, "identity_not_found");
+    await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { method: "DELETE", key: keyA }), 404, "identity_not_found");
+    // The same photo again is analysed afresh into a new identity.
+    const again = await register(keyA, photo);
+    expect(again.status).toBe(201);
+    expect((await again.json()).id).not.toBe(a.id);
+  });
+});
