@@ -1,0 +1,38 @@
+/** Opens one ORT session per network of a pack, in the configured execution-provider order. */
+import { join } from "node:path";
+import { NETWORKS, type NetworkName, type PackManifest } from "../../models/pack/pack-manifest.ts";
+import { createSession, type ExecutionProvider, type ModelSession } from "../../shared/onnx/ort-session.ts";
+
+export interface SessionConfig {
+  readonly providers: readonly ExecutionProvider[];
+  /** ORT intra-op threads per session (0: ORT's default). */
+  readonly threads: number;
+}
+
+export interface SessionReport {
+  readonly network: NetworkName;
+  readonly provider: ExecutionProvider;
+  readonly fallbacks: readonly { provider: ExecutionProvider; reason: string }[];
+}
+
+export async function loadPackSessions(packDir: string, manifest: Pick<PackManifest, "networks">, cfg: SessionConfig): Promise<Map<NetworkName, ModelSession>> {
+  const sessions = new Map<NetworkName, ModelSession>();
+  try {
+    for (const network of NETWORKS) {
+      const file = manifest.networks[network];
+      if (!file) throw new Error(`the pack has no ${network} network`);
+      sessions.set(
+        network,
+        await createSession(join(packDir, file), { providers: [...cfg.providers], ...(cfg.threads > 0 ? { intraOpThreads: cfg.threads } : {}) }),
+      );
+    }
+  } catch (err) {
+    await Promise.all([...sessions.values()].map((s) => s.release()));
+    throw err;
+  }
+  return sessions;
+}
+
+export function reportSessions(sessions: ReadonlyMap<NetworkName, ModelSession>): SessionReport[] {
+  return [...sessions].map(([network, s]) => ({ network, provider: s.provider, fallbacks: s.fallbacks }));
+}
