@@ -1,26 +1,80 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEdge } from "../../functions/node.ts";
 import { runKeysCli } from "../../functions/cli/keys.ts";
-import { createFakeFaceKit } from "./helpers/fake-face-kit.ts";
+import type { FaceKit } from "../../functions/face-kit.ts";
 import { photoForm, readEvents, readFace } from "./helpers/edge-harness.ts";
+import { startLiteFaceKit, type LiteFaceKit } from "./helpers/lite-face-kit.ts";
 import { startStubRuntime } from "./helpers/stub-runtime.ts";
 
+// One analyser for the file; each edge below borrows it.
+let kit: LiteFaceKit;
+beforeAll(async () => {
+  kit = await startLiteFaceKit();
+});
+afterAll(() => kit?.close());
+
+/** The file's kit, recording how often an edge closes the analyser it was given. */
+function closeRecordingKit(): FaceKit & { closes: number } {
+  const recording = {
+    closes: 0,
+    decodePhoto: kit.decodePhoto,
+    async createFaceAnalyser() {
+      const borrowed = await kit.createFaceAnalyser();
+      return { pack: borrowed.pack, analyse: borrowed.analyse, close: async () => void recording.closes++ };
+    },
+  };
+  return recording;
+}
+
 describe("Node entry lifecycle", () => {
+  it("closes the face analyser it created, once, when the edge closes", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "edge-node-"));
+    const stub = await startStubRuntime();
+    const faceKit = closeRecordingKit();
+    try {
+      const edge = await startEdge({ dataDir, runtimeUrl: stub.url, runtimeToken: stub.token, faceKit, port: 0, log: () => undefined });
+      expect((await fetch(`${edge.url}/healthz`)).status).toBe(200);
+      expect(faceKit.closes).toBe(0);
+      await Promise.all([edge.close(), edge.close()]);
+      expect(faceKit.closes).toBe(1);
+    } finally {
+      await stub.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a start that fails (port taken) closes the analyser it had been given", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "edge-node-"));
+    const stub = await startStubRuntime();
+    const opts = { dataDir, runtimeUrl: stub.url, runtimeToken: stub.token, log: () => undefined };
+    const first = await startEdge({ ...opts, faceKit: kit, port: 0 });
+    const faceKit = closeRecordingKit();
+    try {
+      const failed = await startEdge({ ...opts, faceKit, port: first.port }).then(
+        () => null,
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
+      expect(failed?.code).toBe("EADDRINUSE");
+      expect(faceKit.closes).toBe(1);
+    } finally {
+      await first.close();
+      await stub.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("shutdown fails running generations explicitly; a restart fails those a crash left running", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "edge-node-"));
     const stub = await startStubRuntime();
-    // TODO(face-kit): real analyser + decodePhoto.
-    const kit = await createFakeFaceKit();
     const start = () =>
       startEdge({
         dataDir,
         runtimeUrl: stub.url,
         runtimeToken: stub.token,
-        createFaceAnalyser: () => kit.analyser,
-        decodePhoto: kit.decodePhoto,
+        faceKit: kit,
         port: 0,
         log: () => undefined,
       });

@@ -1,14 +1,15 @@
 /**
  * A running edge for tests: a real SQLite file in a temp dir, real HTTP on loopback, the stub
- * runtime, and the face kit (FAKE until the lite pack lands: see fake-face-kit.ts). Keys are
- * made with the keys CLI while the server runs, as an operator would.
+ * runtime (a real HTTP server speaking the contract, for tests that need no real generation),
+ * and the real face kit (lite pack + shared/image intake). Keys are made with the keys CLI while
+ * the server runs, as an operator would.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runKeysCli } from "../../../functions/cli/keys.ts";
 import { startEdge, type RunningEdge } from "../../../functions/node.ts";
-import { createFakeFaceKit, type FaceKit } from "./fake-face-kit.ts";
+import { startLiteFaceKit, type LiteFaceKit } from "./lite-face-kit.ts";
 import { startStubRuntime, type StubRuntime } from "./stub-runtime.ts";
 
 export const FACES_DIR = new URL("../../fixtures/faces/", import.meta.url);
@@ -22,7 +23,7 @@ export interface Harness {
   readonly dataDir: string;
   readonly edge: RunningEdge;
   readonly stub: StubRuntime;
-  readonly kit: FaceKit;
+  readonly kit: LiteFaceKit;
   /** Runs `keys create` and returns the key (the CLI's last line). */
   createKey(userId: string, flags?: string[]): Promise<string>;
   keysCli(args: string[]): Promise<string[]>;
@@ -30,20 +31,31 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { kit?: FaceKit } = {}): Promise<Harness> {
+/**
+ * Call once per test file (beforeAll) and close in afterAll. `faceEnv`: face-kit settings for this
+ * file's kit (e.g. small PHOTO_MAX_BYTES); the harness starts the kit and closes it with itself.
+ */
+export async function startHarness(opts: { faceEnv?: Record<string, string> } = {}): Promise<Harness> {
+  const kit = await startLiteFaceKit(opts.faceEnv);
   const dataDir = await mkdtemp(join(tmpdir(), "edge-test-"));
-  const stub = await startStubRuntime();
-  // TODO(face-kit): the real lite-pack analyser + shared/image decodePhoto go here.
-  const kit = opts.kit ?? (await createFakeFaceKit({ faceless: [await readFace("no-face-rocket.jpg")] }));
-  const edge = await startEdge({
-    dataDir,
-    runtimeUrl: stub.url,
-    runtimeToken: stub.token,
-    createFaceAnalyser: () => kit.analyser,
-    decodePhoto: kit.decodePhoto,
-    port: 0,
-    log: () => undefined,
-  });
+  let stub: StubRuntime | undefined;
+  let edge: RunningEdge;
+  try {
+    stub = await startStubRuntime();
+    edge = await startEdge({
+      dataDir,
+      runtimeUrl: stub.url,
+      runtimeToken: stub.token,
+      faceKit: kit,
+      port: 0,
+      log: () => undefined,
+    });
+  } catch (err) {
+    await stub?.close();
+    await kit.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const keysCli = async (args: string[]) => {
     const lines: string[] = [];
     await runKeysCli(args, dataDir, (l) => lines.push(l));
@@ -69,6 +81,7 @@ export async function startHarness(opts: { kit?: FaceKit } = {}): Promise<Harnes
     async close() {
       await edge.close();
       await stub.close();
+      await kit.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ beforeAll(async () => {
   h = await startHarness();
   key = await h.createKey("user-auth");
 });
-afterAll(() => h.close());
+afterAll(() => h?.close());
 
 async function expect401(res: TestResponse) {
   expect(res.status).toBe(401);

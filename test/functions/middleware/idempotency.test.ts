@@ -10,7 +10,7 @@ beforeAll(async () => {
   key = await h.createKey("user-idem");
   identityId = (await (await h.fetch("/v1/identities", { method: "POST", key, body: photoForm(await readFace("astronaut.png")) })).json()).id;
 });
-afterAll(() => h.close());
+afterAll(() => h?.close());
 beforeEach(() => {
   h.stub.behaviour = "complete";
 });

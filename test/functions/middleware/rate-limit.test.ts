@@ -6,7 +6,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
 });
-afterAll(() => h.close());
+afterAll(() => h?.close());
 
 describe("request rate limit", () => {
   it("admits exactly the bucket size out of 200 concurrent requests, the rest get 429 + Retry-After", async () => {

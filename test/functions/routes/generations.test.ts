@@ -16,7 +16,7 @@ beforeAll(async () => {
   identity = await (await h.fetch("/v1/identities", { method: "POST", key: keyA, body: photoForm(await readFace("astronaut.png")) })).json();
   poseIdentity = await (await h.fetch("/v1/identities", { method: "POST", key: keyA, body: photoForm(await readFace("grace_hopper.jpg")) })).json();
 });
-afterAll(() => h.close());
+afterAll(() => h?.close());
 beforeEach(() => {
   h.stub.behaviour = "complete";
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { join } from "node:path";
+import sharp from "sharp";
 import { embeddingFromBytes } from "../../../shared/contract/embedding.ts";
 import { PROBLEM_CONTENT_TYPE } from "../../../shared/contract/problem.ts";
 import { photoForm, readFace, startHarness, type Harness, type TestResponse } from "../helpers/edge-harness.ts";
@@ -22,7 +23,7 @@ beforeAll(async () => {
     readFace("no-face-rocket.jpg"),
   ]);
 });
-afterAll(() => h.close());
+afterAll(() => h?.close());
 
 const register = (key: string, ...photos: Uint8Array[]) =>
   h.fetch("/v1/identities", { method: "POST", key, body: photoForm(...photos) });
@@ -36,17 +37,32 @@ async function expectProblem(res: TestResponse, status: number, code: string) {
   return body;
 }
 
+/** An iPhone photo as it arrives: an HEIF container with HEIC brands (a real AVIF of the astronaut, relabelled). */
+async function heicPhoto(): Promise<Uint8Array> {
+  const file = Buffer.from(await sharp(astronaut).resize(64, 64).avif().toBuffer());
+  const ftypSize = file.readUInt32BE(0);
+  for (let o = 8; o + 4 <= ftypSize; o += 4) if (o !== 12) file.write(o === 8 ? "heic" : "mif1", o, "latin1");
+  return new Uint8Array(file);
+}
+
 describe("POST /v1/identities", () => {
-  it("registers astronaut and grace_hopper with one face each", async () => {
+  it("registers astronaut and grace_hopper with one face each (lite pack)", async () => {
     for (const photo of [astronaut, grace]) {
       const res = await register(keyA, photo);
       expect(res.status).toBe(201);
       const body = await res.json();
       expect(body.id).toMatch(/^idn_/);
       expect(body.faces).toBe(1);
-      expect(body.face.kps).toHaveLength(5);
+      expect(body.embeddingModel).toBe("lite");
       expect(body.face.bbox).toHaveLength(4);
-      expect(body.embeddingModel).toBe(h.kit.analyser.pack);
+      expect(body.face.kps).toHaveLength(5);
+      const [x1, y1, x2, y2] = body.face.bbox;
+      for (const [x, y] of body.face.kps) {
+        expect(x).toBeGreaterThan(x1);
+        expect(x).toBeLessThan(x2);
+        expect(y).toBeGreaterThan(y1);
+        expect(y).toBeLessThan(y2);
+      }
       expect(body).not.toHaveProperty("embedding");
       expect(res.headers.get("location")).toBe(`/v1/identities/${body.id}`);
     }
@@ -118,6 +134,22 @@ describe("POST /v1/identities", () => {
     await expectProblem(await register(keyA, rocket), 422, "no_face_detected");
   });
 
+  it("answers 422 no_face_detected naming the faceless photo among several", async () => {
+    const body = await expectProblem(await register(keyA, grace, rocket), 422, "no_face_detected");
+    expect(body.photoIndex).toBe(1);
+  });
+
+  it("refuses a HEIC photo with 415 unsupported_format, saying what to send", async () => {
+    const body = await expectProblem(await register(keyA, await heicPhoto()), 415, "unsupported_format");
+    expect(body.detail).toMatch(/HEIC/);
+    expect(body.detail).toMatch(/JPEG, PNG, WebP or AVIF/);
+  });
+
+  it("refuses a truncated photo with 400 corrupt_image", async () => {
+    await expectProblem(await register(keyA, grace.subarray(0, Math.floor(grace.length / 2))), 400, "corrupt_image");
+    await expectProblem(await register(keyA, astronaut.subarray(0, 200)), 400, "corrupt_image");
+  });
+
   it("refuses bad inputs with problem+json codes", async () => {
     await expectProblem(await h.fetch("/v1/identities", { method: "POST", key: keyA, body: new FormData() }), 400, "invalid_request");
     await expectProblem(await register(keyA, astronaut, grace, astronaut, grace, astronaut), 400, "invalid_request");
@@ -152,7 +184,6 @@ describe("POST /v1/identities", () => {
       "invalid_request",
     );
     await expectProblem(await register(keyA, new TextEncoder().encode("GIF89a not a supported photo")), 415, "unsupported_format");
-    await expectProblem(await register(keyA, astronaut.subarray(0, 200)), 400, "corrupt_image");
   });
 
   it("answers 413 for a body over the limit before reading it", async () => {
