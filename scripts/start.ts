@@ -34,6 +34,8 @@ function startProcess(name: string, entry: string, env: Record<string, string>):
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  // Parseable ("[start] runtime pid 1234"): tests and operators find the child to signal.
+  log(`${name} pid ${child.pid}`);
   child.on("exit", (code, signal) => {
     if (stopping) return;
     log(`${name} exited (${signal ?? `code ${code}`}); stopping`);
