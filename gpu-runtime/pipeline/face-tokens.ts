@@ -4,7 +4,7 @@
  * Resampler(zeros), computed once.
  */
 import { createHash } from "node:crypto";
-import { LruCache } from "./lru-cache.ts";
+import { LruCache } from "../../shared/cache/lru-cache.ts";
 import { outputOf, type Networks } from "./networks.ts";
 
 export class FaceTokens {

@@ -5,7 +5,7 @@
  */
 import type { ClipTokenizer } from "../tokenizer/index.ts";
 import { CLIP_CONTEXT_LENGTH } from "../tokenizer/index.ts";
-import { LruCache } from "./lru-cache.ts";
+import { LruCache } from "../../shared/cache/lru-cache.ts";
 import { outputOf, type Networks } from "./networks.ts";
 
 export interface PromptEmbedding {

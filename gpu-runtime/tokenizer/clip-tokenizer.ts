@@ -1,4 +1,4 @@
-import { BoundedCache } from "./bounded-cache.ts";
+import { LruCache } from "../../shared/cache/lru-cache.ts";
 import { bytePairMerge, pairKey } from "./byte-pair-merge.ts";
 import { bytesToUnicode } from "./byte-encoder.ts";
 import { cleanPrompt } from "./clean-text.ts";
@@ -24,7 +24,7 @@ export class ClipTokenizer {
   private readonly ranks = new Map<string, number>();
   private readonly byteSymbols = bytesToUnicode();
   private readonly utf8 = new TextEncoder();
-  private readonly cache: BoundedCache<readonly number[]>;
+  private readonly cache: LruCache<string, readonly number[]>;
 
   constructor(vocab: ClipVocabulary, options: ClipTokenizerOptions = {}) {
     this.tokenToId = vocab.tokenToId;
@@ -38,7 +38,7 @@ export class ClipTokenizer {
       requireToken(vocab, symbol + END_OF_WORD);
     }
     for (const [a, b] of vocab.merges) requireToken(vocab, a + b);
-    this.cache = new BoundedCache(options.cacheCapacity ?? DEFAULT_CACHE_CAPACITY);
+    this.cache = new LruCache(options.cacheCapacity ?? DEFAULT_CACHE_CAPACITY);
   }
 
   /** From OpenAI's `bpe_simple_vocab_16e6.txt.gz`. */

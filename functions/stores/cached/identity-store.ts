@@ -2,11 +2,11 @@
  * An in-process LRU of identities (embedding included) in front of another IdentityStore: a
  * cached identity's generation request reads no database. Deletion evicts before it returns.
  */
-import { Lru } from "../../cache/lru.ts";
+import { LruCache } from "../../../shared/cache/lru-cache.ts";
 import type { IdentityRecord, IdentityStore } from "../identity-store.ts";
 
 export function createCachedIdentityStore(inner: IdentityStore, maxEntries: number): IdentityStore {
-  const byId = new Lru<string, IdentityRecord>(maxEntries);
+  const byId = new LruCache<string, IdentityRecord>(maxEntries);
   return {
     async insertOrGet(record) {
       const result = await inner.insertOrGet(record);

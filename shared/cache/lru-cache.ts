@@ -1,6 +1,7 @@
 /**
  * A map that forgets its least recently used entry beyond `capacity`, so caches keyed by user input
- * (prompts, face embeddings) keep a fixed memory footprint in a long-running service.
+ * (prompts, BPE words, face embeddings, identities) keep a fixed memory footprint in a long-running
+ * service. Capacity 0 caches nothing.
  */
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
@@ -34,6 +35,10 @@ export class LruCache<K, V> {
     this.entries.delete(key);
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as K);
     this.entries.set(key, value);
+  }
+
+  delete(key: K): boolean {
+    return this.entries.delete(key);
   }
 
   /**

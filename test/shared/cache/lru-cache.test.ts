@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LruCache } from "../../../gpu-runtime/pipeline/lru-cache.ts";
+import { LruCache } from "../../../shared/cache/lru-cache.ts";
 
 describe("LruCache", () => {
   it("forgets the least recently used entry beyond its capacity", () => {
@@ -36,5 +36,15 @@ describe("LruCache", () => {
     c.set("a", 1);
     expect(c.get("a")).toBeUndefined();
     expect(() => new LruCache(-1)).toThrow(RangeError);
+    expect(() => new LruCache(1.5)).toThrow(RangeError);
+  });
+
+  it("forgets a deleted entry", () => {
+    const c = new LruCache<string, number>(2);
+    c.set("a", 1);
+    expect(c.delete("a")).toBe(true);
+    expect(c.get("a")).toBeUndefined();
+    expect(c.delete("a")).toBe(false);
+    expect(c.size).toBe(0);
   });
 });
