@@ -14,7 +14,7 @@ import type { BlockContext } from "./blocks/block-context.ts";
 import { conditioningEmbedding } from "./blocks/conditioning-embedding.ts";
 import { downPath, levelDims, skipSpecs } from "./blocks/down-path.ts";
 import { midBlock } from "./blocks/mid-block.ts";
-import { timeConditioningInputs, timeEmbedding } from "./blocks/time-embedding.ts";
+import { coreTimeEmbeddingSpec, timeConditioningInputs, timeEmbedding } from "./blocks/time-embedding.ts";
 import { checkCore, corePlan, SDXL_TIME_IDS, UNetCoreFields } from "./blocks/unet-config.ts";
 import type { Weights } from "./weights.ts";
 
@@ -47,15 +47,7 @@ export function buildControlNet(rawConfig: unknown, w: Weights, options: Control
   const controlImage = g.floatInput("controlnet_cond", ["batch", cfg.conditioning_channels, "image_height", "image_width"]);
   const scale = g.floatInput("conditioning_scale", [1]);
 
-  const temb = timeEmbedding(g, w, cond, {
-    timeProjChannels: c0,
-    tembChannels: plan.tembChannels,
-    flipSinToCos: cfg.flip_sin_to_cos,
-    freqShift: cfg.freq_shift,
-    additionTimeEmbedDim: cfg.addition_time_embed_dim,
-    textEmbedsDim: plan.textEmbedsDim,
-    timeIdCount,
-  });
+  const temb = timeEmbedding(g, w, cond, coreTimeEmbeddingSpec(cfg, plan, timeIdCount));
   const ctx: BlockContext = {
     g,
     temb: { value: temb, channels: plan.tembChannels },

@@ -15,7 +15,7 @@ import type { BlockContext, Skip } from "./blocks/block-context.ts";
 import { decoupledCrossAttention } from "./blocks/decoupled-cross-attention.ts";
 import { downPath, levelDims, skipSpecs } from "./blocks/down-path.ts";
 import { midBlock } from "./blocks/mid-block.ts";
-import { timeConditioningInputs, timeEmbedding } from "./blocks/time-embedding.ts";
+import { coreTimeEmbeddingSpec, timeConditioningInputs, timeEmbedding } from "./blocks/time-embedding.ts";
 import { checkCore, corePlan, perLevelValues, SDXL_TIME_IDS, UNetCoreFields, type CorePlan, type LevelSpec } from "./blocks/unet-config.ts";
 import { upBlock } from "./blocks/up-block.ts";
 import type { Weights } from "./weights.ts";
@@ -109,15 +109,7 @@ export function buildUnet(rawConfig: unknown, unetWeights: Weights, ipWeights: W
   const face = g.op("Slice", [ehs, g.constInt64([-numIpTokens]), tokenCount, g.constInt64([1])]);
 
   const processorIndex = new Map(attentionProcessorPaths(plan).map((path, i) => [path, i]));
-  const temb = timeEmbedding(g, w, cond, {
-    timeProjChannels: c0,
-    tembChannels: plan.tembChannels,
-    flipSinToCos: cfg.flip_sin_to_cos,
-    freqShift: cfg.freq_shift,
-    additionTimeEmbedDim: cfg.addition_time_embed_dim,
-    textEmbedsDim: plan.textEmbedsDim,
-    timeIdCount,
-  });
+  const temb = timeEmbedding(g, w, cond, coreTimeEmbeddingSpec(cfg, plan, timeIdCount));
   const ctx: BlockContext = {
     g,
     temb: { value: temb, channels: plan.tembChannels },

@@ -49,6 +49,23 @@ export function timeEmbedding(g: GraphBuilder, w: Weights, c: TimeConditioning, 
   });
 }
 
+/** The time-embedding spec a UNet-core config implies (the UNet's and IdentityNet's are built alike). */
+export function coreTimeEmbeddingSpec(
+  cfg: { flip_sin_to_cos: boolean; freq_shift: number; addition_time_embed_dim: number },
+  plan: { down: { channels: number }[]; tembChannels: number; textEmbedsDim: number },
+  timeIdCount: number,
+): TimeEmbeddingSpec {
+  return {
+    timeProjChannels: plan.down[0]!.channels,
+    tembChannels: plan.tembChannels,
+    flipSinToCos: cfg.flip_sin_to_cos,
+    freqShift: cfg.freq_shift,
+    additionTimeEmbedDim: cfg.addition_time_embed_dim,
+    textEmbedsDim: plan.textEmbedsDim,
+    timeIdCount,
+  };
+}
+
 /**
  * The graph inputs the time embedding reads: timestep (1,) or (B,), text_embeds, time_ids.
  * Timestep and time ids stay float32 even in an fp16 graph (the sinusoid's phase needs it).
