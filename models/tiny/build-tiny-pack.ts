@@ -27,13 +27,38 @@ export const TINY_SEED = 20240101;
 
 const config = (name: string) => JSON.parse(readFileSync(join(here, `${name}.json`), "utf8")) as Record<string, unknown>;
 
-/** Writes the tiny diffusers-layout checkpoint folder (what `compile` takes). */
-export function writeTinyCheckpoints(dir: string, seed = TINY_SEED): void {
-  const noise = seededNoise(seed);
-  const unet = config("unet");
-  const resampler: Record<string, unknown> = { ...config("resampler"), output_dim: unet.cross_attention_dim };
-  const dry = { dryRun: true } as const;
+/** The configs of a seeded pack: one per network, in diffusers' field names. */
+export interface SeededPackConfigs {
+  unet: Record<string, unknown>;
+  controlnet: Record<string, unknown>;
+  vae: Record<string, unknown>;
+  text_encoder: Record<string, unknown>;
+  text_encoder_2: Record<string, unknown>;
+  /** InstantID's image_proj Resampler; output_dim must be the UNet's cross_attention_dim. */
+  resampler: Record<string, unknown>;
+  scheduler: Record<string, unknown>;
+}
 
+export function tinyConfigs(): SeededPackConfigs {
+  const unet = config("unet");
+  return {
+    unet,
+    controlnet: config("controlnet"),
+    vae: config("vae"),
+    text_encoder: config("text_encoder"),
+    text_encoder_2: config("text_encoder_2"),
+    resampler: { ...config("resampler"), output_dim: unet.cross_attention_dim },
+    scheduler: config("scheduler"),
+  };
+}
+
+/**
+ * Writes a diffusers-layout checkpoint folder (what `compile` takes) for the given configs, with
+ * seeded random weights for exactly the tensors the compiler asks for (found by a dry run).
+ */
+export function writeSeededCheckpoints(dir: string, c: SeededPackConfigs, seed: number): void {
+  const noise = seededNoise(seed);
+  const dry = { dryRun: true } as const;
   const write = (sub: string, file: string, cfg: Record<string, unknown>, keys: Map<string, readonly number[]>) => {
     mkdirSync(join(dir, sub), { recursive: true });
     writeFileSync(join(dir, sub, "config.json"), JSON.stringify(cfg, null, 1));
@@ -46,33 +71,35 @@ export function writeTinyCheckpoints(dir: string, seed = TINY_SEED): void {
   };
 
   for (const name of ["text_encoder", "text_encoder_2"] as const) {
-    const cfg = config(name);
-    write(name, "model.safetensors", cfg, keysOf((w) => buildClipTextEncoder(cfg, w, dry)));
+    write(name, "model.safetensors", c[name], keysOf((w) => buildClipTextEncoder(c[name], w, dry)));
   }
-  const vae = config("vae");
-  write("vae", "diffusion_pytorch_model.safetensors", vae, keysOf((w) => buildVaeDecoder(vae, w, dry)));
-  const controlnet = config("controlnet");
-  write("ControlNetModel", "diffusion_pytorch_model.safetensors", controlnet, keysOf((w) => buildControlNet(controlnet, w, dry)));
+  write("vae", "diffusion_pytorch_model.safetensors", c.vae, keysOf((w) => buildVaeDecoder(c.vae, w, dry)));
+  write("ControlNetModel", "diffusion_pytorch_model.safetensors", c.controlnet, keysOf((w) => buildControlNet(c.controlnet, w, dry)));
 
   const ip = Weights.dryRun();
-  const unetKeys = keysOf((w) => buildUnet(unet, w, ip, { ...dry, numIpTokens: resampler.num_queries as number }));
-  write("unet", "diffusion_pytorch_model.safetensors", unet, unetKeys);
+  const unetKeys = keysOf((w) => buildUnet(c.unet, w, ip, { ...dry, numIpTokens: c.resampler.num_queries as number }));
+  write("unet", "diffusion_pytorch_model.safetensors", c.unet, unetKeys);
 
   // InstantID's ip-adapter: image_proj (the Resampler) + ip_adapter (to_k_ip / to_v_ip per attn2)
-  const proj = keysOf((w) => buildResampler(resampler, w, dry));
+  const proj = keysOf((w) => buildResampler(c.resampler, w, dry));
   const adapter: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(randomTensors(proj, noise))) adapter[`image_proj.${k}`] = t;
   for (const [k, t] of Object.entries(randomTensors(ip.requested, noise))) adapter[`ip_adapter.${k}`] = t;
   writeSafetensors(join(dir, "ip-adapter.safetensors"), adapter);
-  writeFileSync(join(dir, "image_proj_config.json"), JSON.stringify(resampler, null, 1));
+  writeFileSync(join(dir, "image_proj_config.json"), JSON.stringify(c.resampler, null, 1));
 
   mkdirSync(join(dir, "scheduler"), { recursive: true });
-  writeFileSync(join(dir, "scheduler", "scheduler_config.json"), JSON.stringify(config("scheduler"), null, 1));
+  writeFileSync(join(dir, "scheduler", "scheduler_config.json"), JSON.stringify(c.scheduler, null, 1));
   const vocab = loadOpenAiVocabulary(join(here, "clip", "bpe_simple_vocab_16e6.txt.gz"));
   for (const t of ["tokenizer", "tokenizer_2"]) {
     mkdirSync(join(dir, t), { recursive: true });
     writeHfVocabulary(vocab, join(dir, t));
   }
+}
+
+/** Writes the tiny diffusers-layout checkpoint folder. */
+export function writeTinyCheckpoints(dir: string, seed = TINY_SEED): void {
+  writeSeededCheckpoints(dir, tinyConfigs(), seed);
 }
 
 /**
