@@ -3,7 +3,7 @@
  * ControlNetModel and ip-adapter) into a model pack: one ONNX graph per network, the tokenizer
  * files and pack.json.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { openCheckpoint } from "../../shared/checkpoint/open-checkpoint.ts";
 import type { TensorSource } from "../../shared/checkpoint/tensor-source.ts";
@@ -38,7 +38,7 @@ const INSTANTID_RESAMPLER = { dim: 1280, depth: 4, dim_head: 64, heads: 20, num_
 /** Where each part sits in a diffusers-layout source folder; first existing candidate wins. */
 const WEIGHT_FILES = ["diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.safetensors", "model.fp16.safetensors", "model.safetensors"];
 
-export async function compilePack(src: string, out: string, o: CompilePackOptions): Promise<PackManifest> {
+export async function compilePack(src: string, finalOut: string, o: CompilePackOptions): Promise<PackManifest> {
   const progress = o.progress ?? silentProgress;
   const precision = o.precision ?? "fp32";
   // fp16 only where it holds the golden tolerance (10x atol): the UNet and IdentityNet, which are
@@ -55,74 +55,7 @@ export async function compilePack(src: string, out: string, o: CompilePackOption
     ? readJson(join(src, "image_proj_config.json"))
     : { ...INSTANTID_RESAMPLER, output_dim: crossDim };
 
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(join(out, "tokenizer"), { recursive: true });
-  const networks: Partial<Record<NetworkName, string>> = {};
-
-  const compileOne = async (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: () => void) => {
-    const step = progress.step(`compile ${name}`);
-    try {
-      const g = build();
-      checkUnused();
-      const file = `${name}.onnx`;
-      const large = g.initializerBytes > 1_000_000_000;
-      writeFileSync(join(out, file), g.encode(large ? { externalDataPath: join(out, `${file}.data`) } : {}));
-      networks[name] = file;
-      step.done(`${g.nodeCount} nodes, ${(g.initializerBytes / 1e6).toFixed(1)} MB of weights`);
-    } finally {
-      for (const s of sources) s.close();
-    }
-  };
-
-  const steps: [NetworkName, () => Promise<void>][] = [
-    ["text_encoder", () => compileText(src, "text_encoder", graphOptions("text_encoder"), compileOne)],
-    ["text_encoder_2", () => compileText(src, "text_encoder_2", graphOptions("text_encoder_2"), compileOne)],
-    [
-      "resampler",
-      async () => {
-        const ckpt = openCheckpoint(ipAdapterPath);
-        const w = new Weights(ckpt).scope("image_proj.");
-        await compileOne("resampler", [ckpt], () => buildResampler(resamplerConfig, w, graphOptions("resampler")), () => w.assertAllUsed("image_proj"));
-      },
-    ],
-    [
-      "controlnet",
-      async () => {
-        const ckpt = openCheckpoint(weightFile(controlnetDir));
-        const w = new Weights(ckpt);
-        const cfg = readJson(join(controlnetDir, "config.json"));
-        await compileOne("controlnet", [ckpt], () => buildControlNet(cfg, w, graphOptions("controlnet")), () => w.assertAllUsed("ControlNet"));
-      },
-    ],
-    [
-      "unet",
-      async () => {
-        const ckpt = openCheckpoint(weightFile(join(src, "unet")));
-        const ip = openCheckpoint(ipAdapterPath);
-        const w = new Weights(ckpt);
-        const ipw = new Weights(ip).scope("ip_adapter.");
-        const numIpTokens = num(resamplerConfig as Record<string, unknown>, "num_queries");
-        await compileOne("unet", [ckpt, ip], () => buildUnet(unetConfig, w, ipw, { ...graphOptions("unet"), numIpTokens }), () => {
-          w.assertAllUsed("UNet");
-          ipw.assertAllUsed("ip_adapter");
-        });
-      },
-    ],
-    [
-      "vae_decoder",
-      async () => {
-        const ckpt = openCheckpoint(weightFile(join(src, "vae")));
-        const w = new Weights(ckpt);
-        const cfg = readJson(join(src, "vae", "config.json"));
-        await compileOne("vae_decoder", [ckpt], () => buildVaeDecoder(cfg, w, graphOptions("vae_decoder")), () => assertVaeDecoderWeightsUsed(w));
-      },
-    ],
-  ];
-  for (const [, run] of steps) await run();
-
-  const tokenizerDir = firstExisting([join(src, "tokenizer")], "tokenizer/ (vocab.json + merges.txt)");
-  for (const f of ["vocab.json", "merges.txt"]) copyFileSync(join(tokenizerDir, f), join(out, "tokenizer", f));
-
+  // Refuse a mismatched set before minutes of compiling, not after.
   const te1 = readJson(join(src, "text_encoder", "config.json"));
   const te2 = readJson(join(src, "text_encoder_2", "config.json"));
   const vaeConfig = readJson(join(src, "vae", "config.json"));
@@ -135,32 +68,115 @@ export async function compilePack(src: string, out: string, o: CompilePackOption
   if (num(te2, "projection_dim") !== pooledDim) {
     throw new CompileError("bad_config", `text_encoder_2 projection_dim ${num(te2, "projection_dim")} is not the pooled width ${pooledDim} the UNet's text_time embedding expects`);
   }
-  const blockOut = unetConfig.block_out_channels as number[];
-  const layersPerBlock = num(unetConfig, "layers_per_block");
-  const manifestBody: Omit<PackManifest, "files"> = {
-    format: 1,
-    name: o.name,
-    createdAt: new Date().toISOString(),
-    precision,
-    networks: networks as Record<NetworkName, string>,
-    tokenizer: { vocab: "tokenizer/vocab.json", merges: "tokenizer/merges.txt" },
-    scheduler: readJson(firstExisting([join(src, "scheduler", "scheduler_config.json")], "scheduler/scheduler_config.json")),
-    model: {
-      latentChannels: num(unetConfig, "in_channels"),
-      vaeScaleFactor: 2 ** ((vaeConfig.block_out_channels as number[]).length - 1),
-      crossAttentionDim: crossDim,
-      textHiddenSizes: textHidden,
-      pooledDim,
-      numIpTokens: num(resamplerConfig as Record<string, unknown>, "num_queries"),
-      embeddingDim: num(resamplerConfig as Record<string, unknown>, "embedding_dim"),
-      downResiduals: 1 + blockOut.length * layersPerBlock + (blockOut.length - 1),
-    },
-    faceEmbeddings: o.faceEmbeddings ?? ["antelopev2"],
-    lcm: o.lcm ?? false,
-  };
-  const manifest: PackManifest = { ...manifestBody, files: await describeFiles(out) };
-  writeFileSync(join(out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
-  return manifest;
+  // Built beside the destination and swapped in at the end: a failed or interrupted compile
+  // leaves the previous pack as it was.
+  const out = `${finalOut}.partial`;
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, "tokenizer"), { recursive: true });
+  try {
+    const manifest = await compileInto(out);
+    rmSync(finalOut, { recursive: true, force: true });
+    renameSync(out, finalOut);
+    return manifest;
+  } catch (err) {
+    rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
+
+  async function compileInto(out: string): Promise<PackManifest> {
+    const networks: Partial<Record<NetworkName, string>> = {};
+
+    const compileOne = async (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: () => void) => {
+      const step = progress.step(`compile ${name}`);
+      try {
+        const g = build();
+        checkUnused();
+        const file = `${name}.onnx`;
+        const large = g.initializerBytes > 1_000_000_000;
+        writeFileSync(join(out, file), g.encode(large ? { externalDataPath: join(out, `${file}.data`) } : {}));
+        networks[name] = file;
+        step.done(`${g.nodeCount} nodes, ${(g.initializerBytes / 1e6).toFixed(1)} MB of weights`);
+      } finally {
+        for (const s of sources) s.close();
+      }
+    };
+
+    const steps: [NetworkName, () => Promise<void>][] = [
+      ["text_encoder", () => compileText(src, "text_encoder", graphOptions("text_encoder"), compileOne)],
+      ["text_encoder_2", () => compileText(src, "text_encoder_2", graphOptions("text_encoder_2"), compileOne)],
+      [
+        "resampler",
+        async () => {
+          const ckpt = openCheckpoint(ipAdapterPath);
+          const w = new Weights(ckpt).scope("image_proj.");
+          await compileOne("resampler", [ckpt], () => buildResampler(resamplerConfig, w, graphOptions("resampler")), () => w.assertAllUsed("image_proj"));
+        },
+      ],
+      [
+        "controlnet",
+        async () => {
+          const ckpt = openCheckpoint(weightFile(controlnetDir));
+          const w = new Weights(ckpt);
+          const cfg = readJson(join(controlnetDir, "config.json"));
+          await compileOne("controlnet", [ckpt], () => buildControlNet(cfg, w, graphOptions("controlnet")), () => w.assertAllUsed("ControlNet"));
+        },
+      ],
+      [
+        "unet",
+        async () => {
+          const ckpt = openCheckpoint(weightFile(join(src, "unet")));
+          const ip = openCheckpoint(ipAdapterPath);
+          const w = new Weights(ckpt);
+          const ipw = new Weights(ip).scope("ip_adapter.");
+          const numIpTokens = num(resamplerConfig as Record<string, unknown>, "num_queries");
+          await compileOne("unet", [ckpt, ip], () => buildUnet(unetConfig, w, ipw, { ...graphOptions("unet"), numIpTokens }), () => {
+            w.assertAllUsed("UNet");
+            ipw.assertAllUsed("ip_adapter");
+          });
+        },
+      ],
+      [
+        "vae_decoder",
+        async () => {
+          const ckpt = openCheckpoint(weightFile(join(src, "vae")));
+          const w = new Weights(ckpt);
+          const cfg = readJson(join(src, "vae", "config.json"));
+          await compileOne("vae_decoder", [ckpt], () => buildVaeDecoder(cfg, w, graphOptions("vae_decoder")), () => assertVaeDecoderWeightsUsed(w));
+        },
+      ],
+    ];
+    for (const [, run] of steps) await run();
+
+    const tokenizerDir = firstExisting([join(src, "tokenizer")], "tokenizer/ (vocab.json + merges.txt)");
+    for (const f of ["vocab.json", "merges.txt"]) copyFileSync(join(tokenizerDir, f), join(out, "tokenizer", f));
+
+    const blockOut = unetConfig.block_out_channels as number[];
+    const layersPerBlock = num(unetConfig, "layers_per_block");
+    const manifestBody: Omit<PackManifest, "files"> = {
+      format: 1,
+      name: o.name,
+      createdAt: new Date().toISOString(),
+      precision,
+      networks: networks as Record<NetworkName, string>,
+      tokenizer: { vocab: "tokenizer/vocab.json", merges: "tokenizer/merges.txt" },
+      scheduler: readJson(firstExisting([join(src, "scheduler", "scheduler_config.json")], "scheduler/scheduler_config.json")),
+      model: {
+        latentChannels: num(unetConfig, "in_channels"),
+        vaeScaleFactor: 2 ** ((vaeConfig.block_out_channels as number[]).length - 1),
+        crossAttentionDim: crossDim,
+        textHiddenSizes: textHidden,
+        pooledDim,
+        numIpTokens: num(resamplerConfig as Record<string, unknown>, "num_queries"),
+        embeddingDim: num(resamplerConfig as Record<string, unknown>, "embedding_dim"),
+        downResiduals: 1 + blockOut.length * layersPerBlock + (blockOut.length - 1),
+      },
+      faceEmbeddings: o.faceEmbeddings ?? ["antelopev2"],
+      lcm: o.lcm ?? false,
+    };
+    const manifest: PackManifest = { ...manifestBody, files: await describeFiles(out) };
+    writeFileSync(join(out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+    return manifest;
+  }
 }
 
 type CompileOne = (name: NetworkName, sources: TensorSource[], build: () => GraphBuilder, checkUnused: () => void) => Promise<void>;
