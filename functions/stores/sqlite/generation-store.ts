@@ -7,6 +7,7 @@ import type {
   GenerationStore,
 } from "../generation-store.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { writeBatchOf } from "./write-batch.ts";
 
 interface Row {
   id: string;
@@ -33,9 +34,10 @@ interface ImageRow {
 }
 
 export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore {
+  // Positional parameters: binding an object by name costs a property lookup per column.
   const insert = db.prepare(
     `INSERT INTO generations (id, user_id, identity_id, pose_identity_id, status, settings, progress_step, progress_total, error_code, error_message, created_ms, finished_ms)
-     VALUES (@id, @user_id, @identity_id, @pose_identity_id, @status, @settings, @progress_step, @progress_total, @error_code, @error_message, @created_ms, @finished_ms)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const get = db.prepare<[string, string], Row>("SELECT * FROM generations WHERE id = ? AND user_id = ?");
   const images = db.prepare<[string], ImageRow>(
@@ -50,14 +52,16 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
        progress_step = COALESCE(?, progress_step)
      WHERE id = ? AND status IN ('queued', 'running')`,
   );
-  const finish = db.transaction((id: string, o: GenerationOutcome, nowMs: number): boolean => {
+  // Row and images in one savepoint of the connection's group commit (write-batch.ts).
+  const finish = (id: string, o: GenerationOutcome, nowMs: number): boolean => {
     const changed =
       finishRow.run(o.status, o.errorCode ?? null, o.errorMessage ?? null, nowMs, o.progressStep ?? null, id).changes === 1;
     if (changed) {
       for (const i of o.images ?? []) addImage.run(id, i.index, i.mimeType, i.width, i.height, i.seed, i.fileKey);
     }
     return changed;
-  });
+  };
+  const batch = writeBatchOf(db);
   const failUnfinished = db.prepare(
     `UPDATE generations SET status = 'failed', error_code = ?, error_message = ?, finished_ms = ?
      WHERE status IN ('queued', 'running')`,
@@ -65,19 +69,22 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
 
   return {
     async insert(g) {
-      insert.run({
-        id: g.id,
-        user_id: g.userId,
-        identity_id: g.identityId,
-        pose_identity_id: g.poseIdentityId,
-        status: g.status,
-        settings: JSON.stringify(g.settings),
-        progress_step: g.progressStep,
-        progress_total: g.progressTotal,
-        error_code: g.errorCode,
-        error_message: g.errorMessage,
-        created_ms: g.createdMs,
-        finished_ms: g.finishedMs,
+      const settings = JSON.stringify(g.settings);
+      await batch.run(() => {
+        insert.run(
+          g.id,
+          g.userId,
+          g.identityId,
+          g.poseIdentityId,
+          g.status,
+          settings,
+          g.progressStep,
+          g.progressTotal,
+          g.errorCode,
+          g.errorMessage,
+          g.createdMs,
+          g.finishedMs,
+        );
       });
     },
     async get(userId, id) {
@@ -108,8 +115,8 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
         finishedMs: r.finished_ms,
       } satisfies GenerationRecord;
     },
-    async finish(id, o, nowMs) {
-      return finish.immediate(id, o, nowMs);
+    finish(id, o, nowMs) {
+      return batch.run(() => finish(id, o, nowMs));
     },
     async failUnfinished(code, message, nowMs) {
       return failUnfinished.run(code, message, nowMs).changes;

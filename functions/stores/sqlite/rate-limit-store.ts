@@ -1,13 +1,17 @@
 import type { RateLimitStore } from "../rate-limit-store.ts";
-import { refundTokens, takeTokens, type BucketPolicy, type BucketState } from "../../rate-limit/token-bucket.ts";
+import { refundTokens, takeTokens, type BucketState } from "../../rate-limit/token-bucket.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { writeBatchOf } from "./write-batch.ts";
 
 interface Row {
   tokens: number;
   updated_ms: number;
 }
 
-/** Buckets in SQLite; each decision is one IMMEDIATE transaction, exact across processes too. */
+/**
+ * Buckets in SQLite; each decision reads and writes its bucket inside an IMMEDIATE transaction
+ * (the connection's group commit, see write-batch.ts), so it is exact across processes too.
+ */
 export function createSqliteRateLimitStore(db: SqliteDatabase): RateLimitStore {
   const select = db.prepare<[string], Row>("SELECT tokens, updated_ms FROM rate_buckets WHERE name = ?");
   const upsert = db.prepare(
@@ -19,22 +23,21 @@ export function createSqliteRateLimitStore(db: SqliteDatabase): RateLimitStore {
     return r ? { tokens: r.tokens, updatedMs: r.updated_ms } : undefined;
   };
 
-  const take = db.transaction((name: string, policy: BucketPolicy, amount: number, nowMs: number) => {
-    const { state, decision } = takeTokens(load(name), policy, amount, nowMs);
-    upsert.run(name, state.tokens, state.updatedMs);
-    return decision;
-  });
-  const refund = db.transaction((name: string, policy: BucketPolicy, amount: number, nowMs: number) => {
-    const state = refundTokens(load(name), policy, amount, nowMs);
-    upsert.run(name, state.tokens, state.updatedMs);
-  });
+  const batch = writeBatchOf(db);
 
   return {
-    async take(name, policy, amount, nowMs) {
-      return take.immediate(name, policy, amount, nowMs);
+    take(name, policy, amount, nowMs) {
+      return batch.run(() => {
+        const { state, decision } = takeTokens(load(name), policy, amount, nowMs);
+        upsert.run(name, state.tokens, state.updatedMs);
+        return decision;
+      });
     },
-    async refund(name, policy, amount, nowMs) {
-      refund.immediate(name, policy, amount, nowMs);
+    refund(name, policy, amount, nowMs) {
+      return batch.run(() => {
+        const state = refundTokens(load(name), policy, amount, nowMs);
+        upsert.run(name, state.tokens, state.updatedMs);
+      });
     },
   };
 }
