@@ -9,7 +9,9 @@ import { pathToFileURL } from "node:url";
 import { createEdgeApp, type EdgeApp } from "./app.ts";
 import { createFaceKit, describeFaceKit, faceKitConfigFromEnv, type FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./runtime-client/node-runtime-client.ts";
+import { createCachedApiKeyStore } from "./stores/cached/api-key-store.ts";
 import { createCachedIdentityStore } from "./stores/cached/identity-store.ts";
+import { sqliteChangeProbe } from "./stores/sqlite/change-probe.ts";
 import { createSqliteStores } from "./stores/sqlite/index.ts";
 
 export interface StartEdgeOptions {
@@ -55,7 +57,12 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
     const runtime = createNodeRuntimeClient({ baseUrl: opts.runtimeUrl, token: opts.runtimeToken });
     opened.push(() => runtime.close());
     const edge = createEdgeApp({
-      stores: { ...sqlite, identities: createCachedIdentityStore(sqlite.identities, opts.identityCacheEntries ?? 10_000) },
+      stores: {
+        ...sqlite,
+        identities: createCachedIdentityStore(sqlite.identities, opts.identityCacheEntries ?? 10_000),
+        // The keys CLI revokes from another process: data_version tells this connection so.
+        apiKeys: createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) }),
+      },
       faceAnalyser,
       decodePhoto: opts.faceKit.decodePhoto,
       runtime,

@@ -37,8 +37,12 @@ export async function hashApiKey(key: string): Promise<string> {
 }
 
 export async function apiKeyMatches(key: string, storedHashHex: string): Promise<boolean> {
-  const stored = fromHex(storedHashHex);
-  return constantTimeEqual(await sha256(key), stored);
+  return apiKeyMatchesHash(key, fromHex(storedHashHex));
+}
+
+/** apiKeyMatches with the stored hash already decoded (a caller that keeps records decodes once). */
+export async function apiKeyMatchesHash(key: string, storedHash: Uint8Array): Promise<boolean> {
+  return constantTimeEqual(await sha256(key), storedHash);
 }
 
 function base64Url(bytes: Uint8Array): string {

@@ -4,10 +4,11 @@
  * same 401, so a caller learns nothing about which keys exist.
  */
 import type { MiddlewareHandler } from "hono";
-import { apiKeyMatches, parseApiKey } from "../../api-keys/api-key.ts";
+import { apiKeyMatchesHash, parseApiKey } from "../../api-keys/api-key.ts";
+import { fromHex } from "../../crypto/sha256.ts";
 import type { EdgeEnv } from "../../env.ts";
 import { ApiError } from "../../errors/api-error.ts";
-import type { ApiKeyStore } from "../../stores/api-key-store.ts";
+import type { ApiKeyRecord, ApiKeyStore } from "../../stores/api-key-store.ts";
 
 const unauthorized = (detail: string) =>
   new ApiError(401, "unauthorized", "Unauthorized", {
@@ -15,7 +16,19 @@ const unauthorized = (detail: string) =>
     headers: { "WWW-Authenticate": 'Bearer realm="instantid-edge"' },
   });
 
+const NO_HASH = new Uint8Array(32);
+
 export function apiKeyAuth(keys: ApiKeyStore): MiddlewareHandler<EdgeEnv> {
+  // Decoded stored hashes, per record object: a caching store hands back the same record.
+  const decoded = new WeakMap<ApiKeyRecord, Uint8Array>();
+  const storedHash = (r: ApiKeyRecord) => {
+    let h = decoded.get(r);
+    if (!h) {
+      h = fromHex(r.hash);
+      decoded.set(r, h);
+    }
+    return h;
+  };
   return async (c, next) => {
     const header = c.req.header("authorization");
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -23,7 +36,7 @@ export function apiKeyAuth(keys: ApiKeyStore): MiddlewareHandler<EdgeEnv> {
     const parsed = parseApiKey(m[1]);
     const record = parsed ? await keys.findById(parsed.keyId) : undefined;
     // Hash and compare even when nothing matched, so timing does not tell the cases apart.
-    const ok = await apiKeyMatches(m[1], record?.hash ?? "0".repeat(64));
+    const ok = await apiKeyMatchesHash(m[1], record ? storedHash(record) : NO_HASH);
     if (!parsed || !record || !ok || record.revokedMs !== null) throw unauthorized("The API key is not valid.");
     c.set("principal", { keyId: record.id, userId: record.userId, limits: record.limits });
     await next();
