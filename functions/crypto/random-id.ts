@@ -1,9 +1,10 @@
 /** Unguessable ids: a readable prefix and 128 random bits in lowercase base32 (no padding). */
+import { randomBytes } from "./random-pool.ts";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
 export function randomToken(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  const raw = randomBytes(bytes);
   let out = "";
   let acc = 0;
   let bits = 0;

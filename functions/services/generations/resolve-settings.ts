@@ -8,6 +8,7 @@ import {
   GENERATION_LIMITS as L,
   instantIdOutputSize,
 } from "../../../shared/contract/limits.ts";
+import { randomUint32 } from "../../crypto/random-pool.ts";
 import { invalidRequest } from "../../errors/api-error.ts";
 import type { CreateGenerationBody } from "../../schemas/generation.ts";
 import type { GenerationSettings } from "../../stores/generation-store.ts";
@@ -65,5 +66,5 @@ function side(x: number): number {
 }
 
 export function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
+  return randomUint32();
 }
