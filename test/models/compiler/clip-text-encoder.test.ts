@@ -1,55 +1,22 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildClipTextEncoder } from "../../../models/compiler/clip-text-encoder.ts";
-import { CompileError } from "../../../models/compiler/compile-error.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
-import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
-import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { float32ToHalfArray, halfArrayToFloat32 } from "../../../shared/tensor/float16.ts";
 import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { compile } from "../../golden/components/text_encoder.ts";
 import { atolOf, loadGoldenCase, type GoldenCase } from "../../golden/golden-case.ts";
 import { readCaseConfig, runNetworkCase } from "../../golden/network-case.ts";
 import { runGoldenCase } from "../../golden/runner.ts";
+import { compileError, readTensors, runModel } from "./compiler-test-kit.ts";
 
 const GOLDEN = "test/fixtures/golden";
+const checkpoint = (c: GoldenCase) => readTensors(join(c.path, "model.safetensors"));
+const readIo = (c: GoldenCase) => readTensors(join(c.path, "io.safetensors"));
 
-function checkpoint(c: GoldenCase): Map<string, Tensor> {
-  const f = SafetensorsFile.open(join(c.path, "model.safetensors"));
-  try {
-    return new Map(f.names().map((n) => [n, f.read(n)]));
-  } finally {
-    f.close();
-  }
-}
 
-function readIo(c: GoldenCase): Map<string, Tensor> {
-  const f = SafetensorsFile.open(join(c.path, "io.safetensors"));
-  try {
-    return new Map(f.names().map((n) => [n, f.read(n)]));
-  } finally {
-    f.close();
-  }
-}
 
-function compileError(fn: () => unknown): CompileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CompileError);
-    return err as CompileError;
-  }
-  throw new Error("expected a CompileError");
-}
 
-async function runModel(model: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await createSession(model);
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
 
 describe.each(["text_encoder", "text_encoder_2"])("CLIP text encoder, golden case %s", (name) => {
   const c = loadGoldenCase(`${GOLDEN}/${name}`);

@@ -8,19 +8,13 @@ import { Weights } from "../../../models/compiler/weights.ts";
 import { compileControlNetCase, runControlNetCase } from "../../golden/components/controlnet.ts";
 import { atolOf, loadGoldenCase } from "../../golden/golden-case.ts";
 import { readCaseConfig } from "../../golden/network-case.ts";
+import { readTensors, twice } from "./compiler-test-kit.ts";
 
 const caseDir = join(import.meta.dirname, "../../fixtures/golden/controlnet");
 const golden = loadGoldenCase(caseDir);
 const config = readCaseConfig(golden) as Record<string, unknown>;
+const tensors = () => readTensors(join(caseDir, "model.safetensors"));
 
-function tensors(): Map<string, Tensor> {
-  const ckpt = SafetensorsFile.open(join(caseDir, "model.safetensors"));
-  try {
-    return new Map(ckpt.names().map((n) => [n, ckpt.read(n)]));
-  } finally {
-    ckpt.close();
-  }
-}
 
 function io(prefix: "in." | "out."): Record<string, Tensor> {
   const f = SafetensorsFile.open(join(caseDir, "io.safetensors"));
@@ -31,13 +25,6 @@ function io(prefix: "in." | "out."): Record<string, Tensor> {
   }
 }
 
-function twice(t: Tensor): Tensor {
-  const d = t.data as Float32Array;
-  const out = new Float32Array(d.length * 2);
-  out.set(d);
-  out.set(d, d.length);
-  return float32(out, [2 * t.shape[0]!, ...t.shape.slice(1)]);
-}
 
 describe("ControlNetModel as InstantID's IdentityNet", () => {
   it.each(["all", "disabled"] as const)("reproduces the reference residuals with graph optimisation %s", async (optimization) => {

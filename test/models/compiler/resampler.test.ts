@@ -6,9 +6,9 @@ import { buildResampler } from "../../../models/compiler/resampler.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { halfArrayToFloat32, float32ToHalfArray } from "../../../shared/tensor/float16.ts";
 import { float32, maxAbsDiff, type Float32Tensor, type Tensor } from "../../../shared/tensor/tensor.ts";
-import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { loadGoldenCase } from "../../golden/golden-case.ts";
 import { readCaseConfig, runNetworkCase } from "../../golden/network-case.ts";
+import { runModel } from "./compiler-test-kit.ts";
 
 const caseDir = join(import.meta.dirname, "../../fixtures/golden/resampler");
 const golden = loadGoldenCase(caseDir);
@@ -62,13 +62,9 @@ describe("Resampler compiled from InstantID's image_proj", () => {
   });
 });
 
+const runOnce = async (model: Uint8Array, feeds: Record<string, Tensor>) => (await runModel(model, feeds)).tokens!.data as Float32Array;
+
 function roundToHalf(t: Float32Tensor): Tensor {
   return float32(halfArrayToFloat32(float32ToHalfArray(t.data)), t.shape);
 }
 
-async function runOnce(model: Uint8Array, feeds: Record<string, Tensor>): Promise<Float32Array> {
-  const session = await createSession(model);
-  const out = await session.run(feeds);
-  await session.release();
-  return out.tokens!.data as Float32Array;
-}

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openCheckpoint } from "../../../shared/checkpoint/open-checkpoint.ts";
 import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
 import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { float32, maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
@@ -11,6 +10,7 @@ import { Weights } from "../../../models/compiler/weights.ts";
 import { compileUnetCase, runUnetCase } from "../../golden/components/unet.ts";
 import { atolOf, loadGoldenCase } from "../../golden/golden-case.ts";
 import { readCaseConfig } from "../../golden/network-case.ts";
+import { readTensors, runModel, twice } from "./compiler-test-kit.ts";
 
 const caseDir = join(import.meta.dirname, "../../fixtures/golden/unet");
 const adapterPath = join(caseDir, "..", "adapter", "ip-adapter.bin");
@@ -18,17 +18,9 @@ const golden = loadGoldenCase(caseDir);
 const config = readCaseConfig(golden) as Record<string, unknown>;
 const numIpTokens = golden.meta.num_ip_tokens as number;
 
-/** Every tensor of a checkpoint in memory (the tiny case is small), to tamper with. */
-function tensors(path: string, prefix = ""): Map<string, Tensor> {
-  const ckpt = openCheckpoint(path);
-  try {
-    return new Map(ckpt.names().filter((n) => n.startsWith(prefix)).map((n) => [n, ckpt.read(n)]));
-  } finally {
-    ckpt.close();
-  }
-}
-const unetTensors = () => tensors(join(caseDir, "model.safetensors"));
-const ipTensors = () => tensors(adapterPath, "ip_adapter.");
+const runOnce = async (model: Uint8Array, feeds: Record<string, Tensor>) => (await runModel(model, feeds)).noise_pred!;
+const unetTensors = () => readTensors(join(caseDir, "model.safetensors"));
+const ipTensors = () => readTensors(adapterPath, "ip_adapter.");
 const build = (unet: Map<string, Tensor>, ip: Map<string, Tensor>, cfg: unknown = config) =>
   buildUnet(cfg, new Weights(unet), new Weights(ip).scope("ip_adapter."), { numIpTokens });
 
@@ -50,23 +42,7 @@ function goldenOutput(): Float32Array {
   }
 }
 
-/** The same sample twice along the batch axis. */
-function twice(t: Tensor): Tensor {
-  const d = t.data as Float32Array;
-  const out = new Float32Array(d.length * 2);
-  out.set(d);
-  out.set(d, d.length);
-  return float32(out, [2 * t.shape[0]!, ...t.shape.slice(1)]);
-}
 
-async function runOnce(model: Uint8Array, feeds: Record<string, Tensor>): Promise<Tensor> {
-  const session = await createSession(model);
-  try {
-    return (await session.run(feeds)).noise_pred!;
-  } finally {
-    await session.release();
-  }
-}
 
 describe("UNet2DConditionModel with InstantID's decoupled cross-attention", () => {
   it.each(["all", "disabled"] as const)("reproduces the reference noise prediction with graph optimisation %s", async (optimization) => {

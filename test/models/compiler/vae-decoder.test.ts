@@ -1,46 +1,21 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CompileError } from "../../../models/compiler/compile-error.ts";
 import { assertVaeDecoderWeightsUsed, buildVaeDecoder } from "../../../models/compiler/vae-decoder.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
-import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
-import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { compile } from "../../golden/components/vae_decoder.ts";
 import { atolOf, loadGoldenCase, type GoldenCase } from "../../golden/golden-case.ts";
 import { readCaseConfig, runNetworkCase } from "../../golden/network-case.ts";
 import { runGoldenCase } from "../../golden/runner.ts";
+import { compileError, readTensors, runModel } from "./compiler-test-kit.ts";
 
 const c = loadGoldenCase("test/fixtures/golden/vae_decoder");
 const config = readCaseConfig(c) as Record<string, unknown>;
+const readAll = (c: GoldenCase, file: string) => readTensors(join(c.path, file));
+const decode = async (model: Uint8Array, latents: Tensor) => (await runModel(model, { latents })).image!;
 
-function readAll(c: GoldenCase, file: string): Map<string, Tensor> {
-  const f = SafetensorsFile.open(join(c.path, file));
-  try {
-    return new Map(f.names().map((n) => [n, f.read(n)]));
-  } finally {
-    f.close();
-  }
-}
 
-function compileError(fn: () => unknown): CompileError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CompileError);
-    return err as CompileError;
-  }
-  throw new Error("expected a CompileError");
-}
 
-async function decode(model: Uint8Array, latents: Tensor): Promise<Tensor> {
-  const session = await createSession(model);
-  try {
-    return (await session.run({ latents })).image!;
-  } finally {
-    await session.release();
-  }
-}
 
 describe("VAE decoder, golden case", () => {
   it("matches the reference through the golden runner (optimisation level all)", async () => {
