@@ -1,30 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { issueApiKey } from "../../../../functions/api-keys/issue-api-key.ts";
 import type { ApiKeyStore } from "../../../../functions/stores/api-key-store.ts";
 import { createCachedApiKeyStore } from "../../../../functions/stores/cached/api-key-store.ts";
 import { createSqliteApiKeyStore } from "../../../../functions/stores/sqlite/api-key-store.ts";
 import { sqliteChangeProbe } from "../../../../functions/stores/sqlite/change-probe.ts";
-import { openDatabase, type SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import type { SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
 import { createSqliteRateLimitStore } from "../../../../functions/stores/sqlite/rate-limit-store.ts";
 
-let dir: string;
-let dbs: SqliteDatabase[];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "keycache-"));
-  dbs = [];
-});
-afterEach(() => {
-  for (const d of dbs) d.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const open = () => {
-  const db = openDatabase(join(dir, "edge.sqlite"));
-  dbs.push(db);
-  return db;
-};
+const open = useTempEdgeDatabase();
 
 /** The SQLite store on `db`, counting the lookups that reach it. */
 function counted(db: SqliteDatabase): { store: ApiKeyStore; reads: () => number } {

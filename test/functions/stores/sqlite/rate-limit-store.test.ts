@@ -1,26 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import { describe, expect, it } from "vitest";
+import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
 import { createSqliteRateLimitStore } from "../../../../functions/stores/sqlite/rate-limit-store.ts";
 import { createMemoryRateLimitStore } from "../../../../functions/stores/memory/rate-limit-store.ts";
 
-let dir: string;
-let dbs: SqliteDatabase[];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "bucket-"));
-  dbs = [];
-});
-afterEach(() => {
-  for (const d of dbs) d.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const open = () => {
-  const db = openDatabase(join(dir, "edge.sqlite"));
-  dbs.push(db);
-  return db;
-};
+const open = useTempEdgeDatabase();
 
 const policy = { capacity: 7, refillPerSecond: 0 };
 

@@ -1,25 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import { describe, expect, it } from "vitest";
+import type { SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
 import { writeBatchOf } from "../../../../functions/stores/sqlite/write-batch.ts";
 
-let dir: string;
-let dbs: SqliteDatabase[];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "batch-"));
-  dbs = [];
-});
-afterEach(() => {
-  for (const d of dbs) if (d.open) d.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const open = () => {
-  const db = openDatabase(join(dir, "edge.sqlite"));
-  dbs.push(db);
-  return db;
-};
+const open = useTempEdgeDatabase();
 
 const put = (db: SqliteDatabase, name: string, tokens = 1) =>
   db.prepare("INSERT INTO rate_buckets (name, tokens, updated_ms) VALUES (?, ?, 0)").run(name, tokens);
