@@ -165,7 +165,7 @@ describe("analyses stay off the event loop", () => {
     });
   }
 
-  it("answers HTTP quickly while 20 analyses run concurrently", async () => {
+  it("answers HTTP quickly while analyses run 20 at a time", async () => {
     // Group photos: each analysis is hundreds of milliseconds of CPU, so a blocking analyser would stall the server.
     const images = await Promise.all(["sample1.jpg", "sample2.jpg", "sample4.jpg", "astronaut.png"].map((n) => decodeImage(photo(n))));
     await ping(); // open the keep-alive connection
@@ -177,8 +177,13 @@ describe("analyses stay off the event loop", () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    // Rounds of 20 concurrent analyses until they have kept the workers busy for at least a second, so the
+    // pings overlap real work however fast the machine is (a fixed count finished in 0.8 s on a fast CI box).
     const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => analyser.analyse(images[i % images.length]!)));
+    const results: Awaited<ReturnType<typeof analyser.analyse>>[] = [];
+    for (let round = 0; round < 20 && (round === 0 || performance.now() - t0 < 1000); round++) {
+      results.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => analyser.analyse(images[i % images.length]!)))));
+    }
     const elapsed = performance.now() - t0;
     done = true;
     await pinger;
@@ -187,7 +192,7 @@ describe("analyses stay off the event loop", () => {
     expect(elapsed).toBeGreaterThan(1000); // the analyses really took time for the pings to overlap
     expect(latencies.length).toBeGreaterThan(20);
     const worst = Math.max(...latencies);
-    console.log(`20 analyses in ${elapsed.toFixed(0)} ms; ${latencies.length} pings, max latency ${worst.toFixed(1)} ms`);
+    console.log(`${results.length} analyses in ${elapsed.toFixed(0)} ms; ${latencies.length} pings, max latency ${worst.toFixed(1)} ms`);
     expect(worst).toBeLessThan(200);
   });
 });
