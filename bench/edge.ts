@@ -65,11 +65,11 @@ async function serveStub(): Promise<Ready> {
 async function serveEdge(runtimeUrl: string, dataDir: string): Promise<Ready> {
   const { serve } = await import("@hono/node-server");
   const { createEdgeApp } = await import("../functions/app.ts");
-  const { createSqliteStores } = await import("../functions/stores/sqlite/index.ts");
+  const { createSqliteStores } = await import("../functions/adapters/node/sqlite/index.ts");
   const { createCachedIdentityStore } = await import("../functions/stores/cached/identity-store.ts");
   const { createCachedApiKeyStore } = await import("../functions/stores/cached/api-key-store.ts");
-  const { sqliteChangeProbe } = await import("../functions/stores/sqlite/change-probe.ts");
-  const { createNodeRuntimeClient } = await import("../functions/runtime-client/node-runtime-client.ts");
+  const { sqliteChangeProbe } = await import("../functions/adapters/node/sqlite/change-probe.ts");
+  const { createNodeRuntimeClient } = await import("../functions/adapters/node/node-runtime-client.ts");
   const { issueApiKey } = await import("../functions/api-keys/issue-api-key.ts");
 
   const { stores, db } = createSqliteStores(dataDir);

@@ -21,8 +21,8 @@ import { buildResampler } from "../models/compiler/resampler.ts";
 import { buildUnet } from "../models/compiler/unet.ts";
 import { buildVaeDecoder } from "../models/compiler/vae-decoder.ts";
 import { Weights } from "../models/compiler/weights.ts";
-import { readPackManifest } from "../models/pack/pack-manifest.ts";
-import { seededNoise } from "../gpu-runtime/schedulers/random.ts";
+import { readPackManifest } from "../shared/pack/pack-manifest.ts";
+import { seededNoise } from "../shared/noise/seeded-noise.ts";
 
 const golden = join(import.meta.dirname, "../test/fixtures/golden");
 const { values } = parseArgs({

@@ -12,13 +12,13 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeEmbedding, RuntimeGenerateRequestSchema, type RuntimeGenerateRequest } from "../shared/contract/index.ts";
-import { readPackManifest } from "../models/pack/pack-manifest.ts";
+import { readPackManifest } from "../shared/pack/pack-manifest.ts";
 import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
 import type { GenerationTask } from "../gpu-runtime/pipeline/generation-task.ts";
 import { InstantIdPipeline } from "../gpu-runtime/pipeline/instantid-pipeline.ts";
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
 import { WorkerNetworks } from "../gpu-runtime/sessions/worker-networks.ts";
-import { ClipTokenizer } from "../gpu-runtime/tokenizer/index.ts";
+import { ClipTokenizer } from "../shared/tokenizer/index.ts";
 import { ensureMidPack } from "./packs/mid-pack.ts";
 
 const { values } = parseArgs({

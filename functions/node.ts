@@ -1,105 +1,11 @@
 /**
- * The Node entry: SQLite stores under DATA_DIR (an LRU in front of identities), result images as
- * files, the in-process face analyser, the runtime at RUNTIME_URL, served on loopback by
- * @hono/node-server. startEdge() is what `npm start` and tests call.
+ * The Node entry (`tsx functions/node.ts`): wiring only, from the environment to startEdge.
  */
-import { serve, type ServerType } from "@hono/node-server";
-import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { createEdgeApp, type EdgeApp } from "./app.ts";
-import { createFaceKit, describeFaceKit, faceKitConfigFromEnv, type FaceKit } from "./face-kit.ts";
-import { createNodeRuntimeClient } from "./runtime-client/node-runtime-client.ts";
-import { createCachedApiKeyStore } from "./stores/cached/api-key-store.ts";
-import { createCachedIdentityStore } from "./stores/cached/identity-store.ts";
-import { sqliteChangeProbe } from "./stores/sqlite/change-probe.ts";
-import { createSqliteStores } from "./stores/sqlite/index.ts";
+import { createFaceKit, describeFaceKit, faceKitConfigFromEnv } from "./adapters/node/face-kit.ts";
+import { startEdge } from "./adapters/node/start-edge.ts";
 
-export interface StartEdgeOptions {
-  readonly dataDir: string;
-  readonly runtimeUrl: string;
-  readonly runtimeToken: string;
-  /** Photo intake and analyser (see face-kit.ts); the analyser is created once at start and closed with the edge. */
-  readonly faceKit: FaceKit;
-  readonly port?: number;
-  readonly hostname?: string;
-  readonly identityCacheEntries?: number;
-  readonly log?: (message: string, error?: unknown) => void;
-}
-
-export interface RunningEdge {
-  readonly url: string;
-  readonly port: number;
-  readonly edge: EdgeApp;
-  close(): Promise<void>;
-}
-
-export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
-  const log = opts.log ?? ((m: string, e?: unknown) => (e === undefined ? console.error(m) : console.error(m, e)));
-  // What is open so far, closed last-opened first on shutdown, and on a failed start too (a
-  // missing face pack must not leave worker threads or the database open).
-  const opened: (() => void | Promise<void>)[] = [];
-  const closeOpened = async () => {
-    for (const close of opened.splice(0).reverse()) await close();
-  };
-  try {
-    const faceAnalyser = await opts.faceKit.createFaceAnalyser();
-    opened.push(() => faceAnalyser.close());
-    const { stores: sqlite, db } = createSqliteStores(opts.dataDir);
-    opened.push(() => {
-      db.close();
-    });
-    const interrupted = await sqlite.generations.failUnfinished(
-      "edge_restarted",
-      "the edge restarted while this generation ran",
-      Date.now(),
-    );
-    if (interrupted > 0) log(`marked ${interrupted} unfinished generation(s) from a previous run as failed`);
-    const runtime = createNodeRuntimeClient({ baseUrl: opts.runtimeUrl, token: opts.runtimeToken });
-    opened.push(() => runtime.close());
-    const edge = createEdgeApp({
-      stores: {
-        ...sqlite,
-        identities: createCachedIdentityStore(sqlite.identities, opts.identityCacheEntries ?? 10_000),
-        // The keys CLI revokes from another process: data_version tells this connection so.
-        apiKeys: createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) }),
-      },
-      faceAnalyser,
-      decodePhoto: opts.faceKit.decodePhoto,
-      runtime,
-      log,
-    });
-    const hostname = opts.hostname ?? "127.0.0.1";
-    const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-      const s = serve({ fetch: edge.app.fetch, port: opts.port ?? 8787, hostname }, (info: AddressInfo) =>
-        resolve({ server: s, port: info.port }),
-      );
-      s.once("error", reject);
-    });
-    opened.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Streams still open (SSE clients) must not hold shutdown forever.
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
-    );
-    // Closed before the server: running generations get their error event while their streams are open.
-    opened.push(() => edge.close());
-    let closing: Promise<void> | undefined;
-    return {
-      url: `http://${hostname}:${port}`,
-      port,
-      edge,
-      close() {
-        closing ??= closeOpened();
-        return closing;
-      },
-    };
-  } catch (err) {
-    await closeOpened();
-    throw err;
-  }
-}
+export { startEdge, type RunningEdge, type StartEdgeOptions } from "./adapters/node/start-edge.ts";
 
 /**
  * Direct run (`tsx functions/node.ts`): env PORT, HOST, DATA_DIR, RUNTIME_URL, RUNTIME_TOKEN, and

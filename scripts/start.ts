@@ -11,8 +11,8 @@ import { fetchLitePack } from "../models/face-pack/fetch-lite-pack.ts";
 import { stderrProgress } from "../models/pack/progress.ts";
 import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
-import { createSqliteApiKeyStore } from "../functions/stores/sqlite/api-key-store.ts";
-import { edgeDatabasePath, openDatabase } from "../functions/stores/sqlite/index.ts";
+import { createSqliteApiKeyStore } from "../functions/adapters/node/sqlite/api-key-store.ts";
+import { edgeDatabasePath, openDatabase } from "../functions/adapters/node/sqlite/index.ts";
 
 const root = join(import.meta.dirname, "..");
 const host = "127.0.0.1";

@@ -11,8 +11,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../api-keys/issue-api-key.ts";
 import type { KeyLimits } from "../rate-limit/key-limits.ts";
-import { createSqliteApiKeyStore } from "../stores/sqlite/api-key-store.ts";
-import { edgeDatabasePath, openDatabase } from "../stores/sqlite/index.ts";
+import { createSqliteApiKeyStore } from "../adapters/node/sqlite/api-key-store.ts";
+import { edgeDatabasePath, openDatabase } from "../adapters/node/sqlite/index.ts";
 
 export class KeysCliError extends Error {
   readonly code = "keys_cli_usage";

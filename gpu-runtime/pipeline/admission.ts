@@ -5,7 +5,7 @@
 import type { RuntimeGenerateRequest } from "../../shared/contract/index.ts";
 import { KeypointError } from "../../shared/keypoints/keypoint-error.ts";
 import { validateKeypoints } from "../../shared/keypoints/draw-kps.ts";
-import type { PackManifest } from "../../models/pack/pack-manifest.ts";
+import type { PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { PipelineError } from "./pipeline-error.ts";
 
 export type PackCapabilities = Pick<PackManifest, "faceEmbeddings" | "lcm"> & { model: Pick<PackManifest["model"], "vaeScaleFactor"> };

@@ -1,5 +1,5 @@
 /** Assembling one side (conditional or unconditional) of a lane's conditioning, and its starting latents. */
-import type { NoiseSource } from "../schedulers/random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
 import type { Conditioning } from "./denoise-lane.ts";
 

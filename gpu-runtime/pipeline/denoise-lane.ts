@@ -1,5 +1,5 @@
 /** One image being denoised: its latents, its scheduler and noise, and what conditions it. */
-import type { NoiseSource } from "../schedulers/random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import type { Scheduler } from "../schedulers/scheduler.ts";
 
 export interface Conditioning {

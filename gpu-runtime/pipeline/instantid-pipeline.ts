@@ -4,10 +4,10 @@
  * image decoded and encoded. Orchestration only: the maths lives in the networks and schedulers.
  */
 import { applyStyle, decodeEmbedding, type RuntimeGenerateRequest } from "../../shared/contract/index.ts";
-import type { PackManifest } from "../../models/pack/pack-manifest.ts";
-import { seededNoise } from "../schedulers/random.ts";
+import type { PackManifest } from "../../shared/pack/pack-manifest.ts";
+import { seededNoise } from "../../shared/noise/seeded-noise.ts";
 import { createScheduler } from "../schedulers/scheduler.ts";
-import type { ClipTokenizer } from "../tokenizer/index.ts";
+import type { ClipTokenizer } from "../../shared/tokenizer/index.ts";
 import { controlImageFromKps } from "./control-image.ts";
 import { conditioning, initialLatents } from "./conditioning.ts";
 import type { BatchShape, DenoiseLane } from "./denoise-lane.ts";

@@ -3,7 +3,7 @@
  * first one's outputs fed to the second (IdentityNet's residuals into the UNet), so large intermediate
  * tensors stay wherever the sessions live (a worker thread, a GPU) instead of crossing back each step.
  */
-import type { NetworkName } from "../../models/pack/pack-manifest.ts";
+import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 
 export type Feeds = Record<string, Tensor>;

@@ -3,8 +3,8 @@
  * side by side per token (77 x (h1 + h2)) and the second encoder's projected pooled embedding.
  * Results are cached by prompt text; an empty negative prompt is all zeros (force_zeros_for_empty_prompt).
  */
-import type { ClipTokenizer } from "../tokenizer/index.ts";
-import { CLIP_CONTEXT_LENGTH } from "../tokenizer/index.ts";
+import type { ClipTokenizer } from "../../shared/tokenizer/index.ts";
+import { CLIP_CONTEXT_LENGTH } from "../../shared/tokenizer/index.ts";
 import { LruCache } from "../../shared/cache/lru-cache.ts";
 import { outputOf, type Networks } from "./networks.ts";
 

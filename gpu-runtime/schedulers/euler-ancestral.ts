@@ -4,7 +4,7 @@
  * EulerAncestralDiscreteScheduler; noise comes only from the NoiseSource passed to `step`.
  */
 import { noiseSchedule, sigmasAtTimesteps, type NoiseSchedule } from "./noise-schedule.ts";
-import type { NoiseSource } from "./random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import type { Scheduler, StepResult } from "./scheduler.ts";
 import { ConfigReader, type CommonSchedulerConfig } from "./scheduler-config.ts";
 import { SchedulerError } from "./scheduler-error.ts";

@@ -5,7 +5,7 @@
  */
 import { noiseSchedule, type NoiseSchedule } from "./noise-schedule.ts";
 import { linspace } from "./numpy-compat.ts";
-import type { NoiseSource } from "./random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import type { Scheduler, StepResult } from "./scheduler.ts";
 import { ConfigReader, type CommonSchedulerConfig } from "./scheduler-config.ts";
 import { SchedulerError } from "./scheduler-error.ts";

@@ -8,9 +8,7 @@ export type SchedulerErrorCode =
   | "invalid_timestep"
   | "schedule_finished"
   | "shape_mismatch"
-  | "noise_required"
-  | "invalid_seed"
-  | "noise_exhausted";
+  | "noise_required";
 
 export class SchedulerError extends Error {
   override readonly name = "SchedulerError";

@@ -8,7 +8,7 @@ import { DpmppTwoMKarrasScheduler, dpmppTwoMKarrasOptions } from "./dpmpp-2m-kar
 import { EulerAncestralScheduler, eulerAncestralOptions } from "./euler-ancestral.ts";
 import { EulerScheduler, eulerOptions } from "./euler.ts";
 import { LcmScheduler, lcmOptions } from "./lcm.ts";
-import type { NoiseSource } from "./random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import { SchedulerError } from "./scheduler-error.ts";
 
 export const SCHEDULER_NAMES = ["euler", "euler_a", "dpmpp_2m_karras", "ddim", "lcm"] as const;

@@ -1,5 +1,5 @@
 /** Where a run is in its schedule, and the checks every `setTimesteps`/`step` call shares. */
-import type { NoiseSource } from "./random.ts";
+import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import { SchedulerError } from "./scheduler-error.ts";
 
 /** Refuses a step count that is not a whole number in [1, max]. */

@@ -5,12 +5,12 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Hono } from "hono";
-import { readPackManifest, type PackManifest } from "../../models/pack/pack-manifest.ts";
+import { readPackManifest, type PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { InstantIdPipeline } from "../pipeline/instantid-pipeline.ts";
 import { GenerationQueue } from "../queue/generation-queue.ts";
 import type { SessionReport } from "../sessions/load-pack-sessions.ts";
 import { WorkerNetworks } from "../sessions/worker-networks.ts";
-import { ClipTokenizer } from "../tokenizer/index.ts";
+import { ClipTokenizer } from "../../shared/tokenizer/index.ts";
 import { createRuntimeApp } from "./app.ts";
 import { pipelineBatchRunner, type GenerationJobPayload } from "./generation-job.ts";
 import type { RuntimeConfig } from "./runtime-config.ts";

@@ -1,6 +1,6 @@
 /** Opens one ORT session per network of a pack, in the configured execution-provider order. */
 import { join } from "node:path";
-import { NETWORKS, type NetworkName, type PackManifest } from "../../models/pack/pack-manifest.ts";
+import { NETWORKS, type NetworkName, type PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { createSession, type ExecutionProvider, type ModelSession } from "../../shared/onnx/ort-session.ts";
 
 export interface SessionConfig {

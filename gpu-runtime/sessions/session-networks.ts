@@ -2,7 +2,7 @@
  * Networks over ORT sessions held in this thread: what each inference worker runs, and what the golden
  * test uses directly. Also adds up the time spent inside ORT.
  */
-import type { NetworkName } from "../../models/pack/pack-manifest.ts";
+import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
 import type { ModelSession } from "../../shared/onnx/ort-session.ts";
 import type { Feeds, Networks, Outputs } from "../pipeline/networks.ts";
 

@@ -1,5 +1,5 @@
 /** Messages between the runtime's main thread and its inference workers. */
-import type { NetworkName } from "../../models/pack/pack-manifest.ts";
+import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
 import type { ExecutionProvider } from "../../shared/onnx/ort-session.ts";
 import type { Outputs } from "../pipeline/networks.ts";
 import type { SessionReport } from "./load-pack-sessions.ts";

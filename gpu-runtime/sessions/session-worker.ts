@@ -4,7 +4,7 @@
  */
 import { workerData } from "node:worker_threads";
 import type { Feeds, Outputs } from "../pipeline/networks.ts";
-import { readPackManifest } from "../../models/pack/pack-manifest.ts";
+import { readPackManifest } from "../../shared/pack/pack-manifest.ts";
 import { serveTasks } from "../../shared/workers/serve-tasks.ts";
 import { loadPackSessions, reportSessions } from "./load-pack-sessions.ts";
 import type { SessionRequest, SessionResponse, SessionWorkerData } from "./session-protocol.ts";

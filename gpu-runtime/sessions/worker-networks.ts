@@ -2,7 +2,7 @@
  * Networks whose sessions live in a pool of inference worker threads (each holding the whole pack).
  * The HTTP loop only posts messages; tensors the pipeline reuses cross once per worker (tensor-refs.ts).
  */
-import type { NetworkName } from "../../models/pack/pack-manifest.ts";
+import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
 import type { ExecutionProvider } from "../../shared/onnx/ort-session.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 import { WorkerPool } from "../../shared/workers/worker-pool.ts";

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FacePackError } from "./face-pack-error.ts";
-import { DEFAULT_LITE_PACK_DIR, LITE_PACK_PACKAGE, LITE_PACK_SHA256 } from "./lite-pack-manifest.ts";
+import { LITE_PACK_PACKAGE, LITE_PACK_SHA256 } from "../../shared/face/lite/lite-pack-manifest.ts";
+import { DEFAULT_LITE_PACK_DIR } from "../../shared/face/pack-dirs.ts";
 import { readTgzEntries } from "./tgz-entries.ts";
 
 export interface FetchLitePackOptions {

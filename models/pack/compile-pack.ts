@@ -15,7 +15,7 @@ import { buildResampler } from "../compiler/resampler.ts";
 import { buildUnet } from "../compiler/unet.ts";
 import { assertVaeDecoderWeightsUsed, buildVaeDecoder } from "../compiler/vae-decoder.ts";
 import { Weights } from "../compiler/weights.ts";
-import { MANIFEST_FILE, type NetworkName, type PackFile, type PackManifest } from "./pack-manifest.ts";
+import { MANIFEST_FILE, type NetworkName, type PackFile, type PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { silentProgress, type Progress } from "./progress.ts";
 import { sha256File } from "./sha256-file.ts";
 

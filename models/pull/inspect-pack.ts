@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { MANIFEST_FILE, PackError, readPackManifest, type PackManifest } from "../pack/pack-manifest.ts";
+import { MANIFEST_FILE, PackError, readPackManifest, type PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { checkDigest, type Expected } from "./file-digest.ts";
 import { blobsDir, hubLocationFromEnv, snapshotPath } from "./hub-location.ts";
 import { DEFAULT_PACKS_DIR, packPaths } from "./pack-paths.ts";

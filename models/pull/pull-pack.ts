@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { compilePack } from "../pack/compile-pack.ts";
-import { MANIFEST_FILE } from "../pack/pack-manifest.ts";
+import { MANIFEST_FILE } from "../../shared/pack/pack-manifest.ts";
 import { silentProgress, type Progress } from "../pack/progress.ts";
 import { formatBytes, silentDownloadProgress, type DownloadProgress } from "./download-progress.ts";
 import { fetchToCache } from "./fetch-to-cache.ts";

@@ -3,7 +3,7 @@
  * its seed: the default source is counter-based (Philox4x32-10, as in Random123 and torch's CUDA generator)
  * with a Box-Muller transform, so the k-th draw depends only on (seed, k), not on how draws are chunked.
  */
-import { SchedulerError } from "./scheduler-error.ts";
+import { NoiseError } from "./noise-error.ts";
 
 export interface NoiseSource {
   /** The next n standard normal values. */
@@ -58,7 +58,7 @@ class PhiloxNoise implements NoiseSource {
   }
 
   randn(n: number): Float32Array {
-    if (!Number.isSafeInteger(n) || n < 0) throw new SchedulerError("shape_mismatch", `randn: count must be a non-negative integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new NoiseError("shape_mismatch", `randn: count must be a non-negative integer, got ${n}`);
     const out = new Float32Array(n);
     let pair: [number, number] = [0, 0];
     for (let i = 0; i < n; i++) {
@@ -82,7 +82,7 @@ class PhiloxNoise implements NoiseSource {
 /** The default, reproducible noise: same seed, same draws. Seeds are integers in [0, 2^53). */
 export function seededNoise(seed: number): NoiseSource {
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new SchedulerError("invalid_seed", `seed must be an integer in [0, 2^53), got ${seed}`);
+    throw new NoiseError("invalid_seed", `seed must be an integer in [0, 2^53), got ${seed}`);
   }
   return new PhiloxNoise(seed);
 }
@@ -96,9 +96,9 @@ export function replayedNoise(draws: readonly Float32Array[]): NoiseSource {
   return {
     randn(n: number): Float32Array {
       const draw = draws[next];
-      if (!draw) throw new SchedulerError("noise_exhausted", `replayed noise: draw ${next + 1} requested, only ${draws.length} recorded`);
+      if (!draw) throw new NoiseError("noise_exhausted", `replayed noise: draw ${next + 1} requested, only ${draws.length} recorded`);
       if (draw.length !== n) {
-        throw new SchedulerError("shape_mismatch", `replayed noise: draw ${next + 1} has ${draw.length} values, ${n} requested`);
+        throw new NoiseError("shape_mismatch", `replayed noise: draw ${next + 1} has ${draw.length} values, ${n} requested`);
       }
       next++;
       return Float32Array.from(draw);

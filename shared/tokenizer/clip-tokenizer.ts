@@ -1,4 +1,4 @@
-import { LruCache } from "../../shared/cache/lru-cache.ts";
+import { LruCache } from "../cache/lru-cache.ts";
 import { bytePairMerge, pairKey } from "./byte-pair-merge.ts";
 import { bytesToUnicode } from "./byte-encoder.ts";
 import { cleanPrompt } from "./clean-text.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEdge } from "../../functions/node.ts";
 import { runKeysCli } from "../../functions/cli/keys.ts";
-import type { FaceKit } from "../../functions/face-kit.ts";
+import type { FaceKit } from "../../functions/adapters/node/face-kit.ts";
 import { photoForm, readEvents, readFace } from "./helpers/edge-harness.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "./helpers/lite-face-kit.ts";
 import { startStubRuntime } from "./helpers/stub-runtime.ts";

@@ -8,21 +8,12 @@
  * threads; default shared/face's), PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS (default shared/image's).
  */
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { DEFAULT_LITE_PACK_DIR } from "../models/face-pack/lite-pack-manifest.ts";
-import type { FaceAnalyser, FacePackName } from "../shared/face/face-analyser.ts";
-import type { FacePackConfig } from "../shared/face/face-pack-config.ts";
-import { createFaceAnalyser } from "../shared/face/onnx-face-analyser.ts";
-import { decodeImage, DEFAULT_IMAGE_LIMITS, type ImageIntakeLimits } from "../shared/image/image-intake.ts";
-import type { DecodePhoto } from "./photos/decode-photo.ts";
-
-/** Where insightface's antelopev2 folder is expected unless FACE_PACK_DIR says otherwise. */
-export const DEFAULT_ANTELOPEV2_DIR = fileURLToPath(new URL("../models/packs/antelopev2/", import.meta.url));
-
-const DEFAULT_PACK_DIRS: Readonly<Record<FacePackName, string>> = {
-  lite: DEFAULT_LITE_PACK_DIR,
-  antelopev2: DEFAULT_ANTELOPEV2_DIR,
-};
+import type { FaceAnalyser, FacePackName } from "../../../shared/face/face-analyser.ts";
+import type { FacePackConfig } from "../../../shared/face/face-pack-config.ts";
+import { createFaceAnalyser } from "../../../shared/face/onnx-face-analyser.ts";
+import { DEFAULT_FACE_PACK_DIRS } from "../../../shared/face/pack-dirs.ts";
+import { decodeImage, DEFAULT_IMAGE_LIMITS, type ImageIntakeLimits } from "../../../shared/image/image-intake.ts";
+import type { DecodePhoto } from "../../photos/decode-photo.ts";
 
 export interface FaceKitConfig {
   readonly pack: FacePackConfig;
@@ -45,12 +36,12 @@ export class FaceKitConfigError extends Error {
 
 export function faceKitConfigFromEnv(env: NodeJS.ProcessEnv = process.env): FaceKitConfig {
   const packName = setting(env, "FACE_PACK") ?? "lite";
-  if (!Object.hasOwn(DEFAULT_PACK_DIRS, packName)) {
-    throw new FaceKitConfigError(`FACE_PACK=${JSON.stringify(packName)}: expected one of ${Object.keys(DEFAULT_PACK_DIRS).join(", ")}`);
+  if (!Object.hasOwn(DEFAULT_FACE_PACK_DIRS, packName)) {
+    throw new FaceKitConfigError(`FACE_PACK=${JSON.stringify(packName)}: expected one of ${Object.keys(DEFAULT_FACE_PACK_DIRS).join(", ")}`);
   }
   const pack = packName as FacePackName;
   const dirSetting = setting(env, "FACE_PACK_DIR");
-  const dir = dirSetting === undefined ? DEFAULT_PACK_DIRS[pack] : resolve(dirSetting);
+  const dir = dirSetting === undefined ? DEFAULT_FACE_PACK_DIRS[pack] : resolve(dirSetting);
   const workers = positiveInteger(env, "FACE_WORKERS");
   return {
     pack: { pack, dir },

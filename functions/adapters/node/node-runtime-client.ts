@@ -4,14 +4,14 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { RUNTIME_GENERATE_PATH, type RuntimeGenerateRequestInput } from "../../shared/contract/generate-request.ts";
-import type { RuntimeEvent } from "../../shared/contract/runtime-events.ts";
-import { SSE_CONTENT_TYPE } from "../../shared/contract/sse.ts";
-import { runtimeEvents } from "./event-stream.ts";
-import type { RuntimeClientOptions } from "./fetch-runtime-client.ts";
-import { runtimeRefusal } from "./refusal.ts";
-import { RuntimeCallError } from "./runtime-call-error.ts";
-import type { RuntimeClient } from "./runtime-client.ts";
+import { RUNTIME_GENERATE_PATH, type RuntimeGenerateRequestInput } from "../../../shared/contract/generate-request.ts";
+import type { RuntimeEvent } from "../../../shared/contract/runtime-events.ts";
+import { SSE_CONTENT_TYPE } from "../../../shared/contract/sse.ts";
+import { runtimeEvents } from "../../runtime-client/event-stream.ts";
+import type { RuntimeClientOptions } from "../../runtime-client/fetch-runtime-client.ts";
+import { runtimeRefusal } from "../../runtime-client/refusal.ts";
+import { RuntimeCallError } from "../../runtime-client/runtime-call-error.ts";
+import type { RuntimeClient } from "../../runtime-client/runtime-client.ts";
 
 export interface NodeRuntimeClient extends RuntimeClient {
   /** Closes idle keep-alive connections. */

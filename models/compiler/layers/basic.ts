@@ -31,9 +31,12 @@ export function silu(g: GraphBuilder, x: string): string {
   return g.op("Mul", [x, g.op("Sigmoid", [x])]);
 }
 
-/** Exact (erf) GELU, as torch's default; ORT fuses this pattern into one Gelu kernel. */
+/**
+ * Exact (erf) GELU, as torch's default. Written as Div(x, sqrt 2) because that is the pattern ORT's
+ * GeluFusion matches (Mul by 1/sqrt 2 stays as separate Erf nodes); fused it is one Gelu kernel.
+ */
 export function gelu(g: GraphBuilder, x: string): string {
-  const erf = g.op("Erf", [g.op("Mul", [x, g.constFloat([Math.SQRT1_2])])]);
+  const erf = g.op("Erf", [g.op("Div", [x, g.constFloat([Math.SQRT2])])]);
   const onePlus = g.op("Add", [erf, g.constFloat([1])]);
   return g.op("Mul", [g.op("Mul", [x, g.constFloat([0.5])]), onePlus]);
 }

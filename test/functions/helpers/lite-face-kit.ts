@@ -4,7 +4,7 @@
  * (one worker pool) per test file: start it in beforeAll, close it in afterAll. Every edge
  * started with the kit borrows that analyser, so restarting an edge keeps the pool.
  */
-import { createFaceKit, faceKitConfigFromEnv, type FaceKit } from "../../../functions/face-kit.ts";
+import { createFaceKit, faceKitConfigFromEnv, type FaceKit } from "../../../functions/adapters/node/face-kit.ts";
 import { fetchLitePack } from "../../../models/face-pack/fetch-lite-pack.ts";
 import type { DecodedImage, DetectedFace, FaceAnalyser } from "../../../shared/face/face-analyser.ts";
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { openDatabase, type SqliteDatabase } from "../../../functions/stores/sqlite/database.ts";
+import { openDatabase, type SqliteDatabase } from "../../../functions/adapters/node/sqlite/database.ts";
 
 export function useTempEdgeDatabase(): () => SqliteDatabase {
   let dir: string;

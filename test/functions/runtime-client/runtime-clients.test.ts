@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { createFetchRuntimeClient } from "../../../functions/runtime-client/fetch-runtime-client.ts";
-import { createNodeRuntimeClient } from "../../../functions/runtime-client/node-runtime-client.ts";
+import { createNodeRuntimeClient } from "../../../functions/adapters/node/node-runtime-client.ts";
 import type { RuntimeClient } from "../../../functions/runtime-client/runtime-client.ts";
 import { RuntimeCallError } from "../../../functions/runtime-client/runtime-call-error.ts";
 import { encodeEmbedding } from "../../../shared/contract/embedding.ts";

@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
 import { createSession, type ModelSession } from "../../../shared/onnx/ort-session.ts";
 import { maxAbsDiff } from "../../../shared/tensor/tensor.ts";
-import type { NetworkName } from "../../../models/pack/pack-manifest.ts";
+import type { NetworkName } from "../../../shared/pack/pack-manifest.ts";
 import { buildResampler } from "../../../models/compiler/resampler.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { conditioning, scaledLatents } from "../../../gpu-runtime/pipeline/conditioning.ts";
@@ -20,7 +20,7 @@ import { denoise, type StepReport } from "../../../gpu-runtime/pipeline/denoise-
 import { FaceTokens } from "../../../gpu-runtime/pipeline/face-tokens.ts";
 import { sdxlTimeIds } from "../../../gpu-runtime/pipeline/time-ids.ts";
 import { decodeLatents } from "../../../gpu-runtime/pipeline/vae-decode.ts";
-import { replayedNoise, seededNoise } from "../../../gpu-runtime/schedulers/random.ts";
+import { replayedNoise, seededNoise } from "../../../shared/noise/seeded-noise.ts";
 import { createScheduler } from "../../../gpu-runtime/schedulers/scheduler.ts";
 import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.ts";
 import { atolOf, loadGoldenCase, type GoldenCase, type GoldenResult } from "../golden-case.ts";

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createScheduler } from "../../../gpu-runtime/schedulers/scheduler.ts";
-import { replayedNoise } from "../../../gpu-runtime/schedulers/random.ts";
+import { replayedNoise } from "../../../shared/noise/seeded-noise.ts";
 import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
 import { maxAbsDiff } from "../../../shared/tensor/tensor.ts";
 import { atolOf, type GoldenCase, type GoldenResult } from "../golden-case.ts";

@@ -4,7 +4,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ClipTokenizer } from "../../../gpu-runtime/tokenizer/index.ts";
+import { ClipTokenizer } from "../../../shared/tokenizer/index.ts";
 import type { GoldenCase, GoldenResult } from "../golden-case.ts";
 
 /** The project's copy of OpenAI's vocabulary, found from this file so the cwd does not matter. */

@@ -1,10 +1,10 @@
 /** Test helper: the tiny pack's sessions in this thread, its tokenizer and manifest. */
 import { join } from "node:path";
-import { readPackManifest, type PackManifest } from "../../../models/pack/pack-manifest.ts";
+import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
 import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
 import { loadPackSessions } from "../../../gpu-runtime/sessions/load-pack-sessions.ts";
 import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.ts";
-import { ClipTokenizer } from "../../../gpu-runtime/tokenizer/index.ts";
+import { ClipTokenizer } from "../../../shared/tokenizer/index.ts";
 
 export interface TinyPack {
   readonly manifest: PackManifest;

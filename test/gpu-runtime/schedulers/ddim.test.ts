@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededNoise } from "../../../gpu-runtime/schedulers/random.ts";
+import { seededNoise } from "../../../shared/noise/seeded-noise.ts";
 import { createScheduler } from "../../../gpu-runtime/schedulers/scheduler.ts";
 import { goldenConfig } from "./fixtures.ts";
 

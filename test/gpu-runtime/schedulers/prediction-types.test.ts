@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { noiseSchedule } from "../../../gpu-runtime/schedulers/noise-schedule.ts";
-import { seededNoise } from "../../../gpu-runtime/schedulers/random.ts";
+import { seededNoise } from "../../../shared/noise/seeded-noise.ts";
 import { createScheduler, type Scheduler, type SchedulerName } from "../../../gpu-runtime/schedulers/scheduler.ts";
 import { ConfigReader, type PredictionType } from "../../../gpu-runtime/schedulers/scheduler-config.ts";
 import { sdxlConfig } from "./fixtures.ts";

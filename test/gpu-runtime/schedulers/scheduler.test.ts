@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createScheduler, SCHEDULER_NAMES, type Scheduler, type SchedulerName } from "../../../gpu-runtime/schedulers/scheduler.ts";
 import { SchedulerError } from "../../../gpu-runtime/schedulers/scheduler-error.ts";
-import { seededNoise, type NoiseSource } from "../../../gpu-runtime/schedulers/random.ts";
+import { seededNoise, type NoiseSource } from "../../../shared/noise/seeded-noise.ts";
 import { goldenConfig, sdxlConfig } from "./fixtures.ts";
 
 const N = 64;

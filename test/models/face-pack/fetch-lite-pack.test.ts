@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FacePackError } from "../../../models/face-pack/face-pack-error.ts";
 import { fetchLitePack, litePackValid } from "../../../models/face-pack/fetch-lite-pack.ts";
-import { LITE_PACK_SHA256 } from "../../../models/face-pack/lite-pack-manifest.ts";
+import { LITE_PACK_SHA256 } from "../../../shared/face/lite/lite-pack-manifest.ts";
 import { makeTgz } from "./make-tgz.ts";
 
 const names = Object.keys(LITE_PACK_SHA256);

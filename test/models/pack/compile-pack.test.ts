@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compilePack } from "../../../models/pack/compile-pack.ts";
-import { readPackManifest } from "../../../models/pack/pack-manifest.ts";
+import { readPackManifest } from "../../../shared/pack/pack-manifest.ts";
 import { TINY_PACK_DIR, writeTinyCheckpoints } from "../../../models/tiny/build-tiny-pack.ts";
 
 const root = join(import.meta.dirname, "../../..");

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startRuntime } from "../../../gpu-runtime/service/runtime.ts";
-import { readPackManifest } from "../../../models/pack/pack-manifest.ts";
+import { readPackManifest } from "../../../shared/pack/pack-manifest.ts";
 import { snapshotPath } from "../../../models/pull/hub-location.ts";
 import { listPack, verifyPack } from "../../../models/pull/inspect-pack.ts";
 import { pullPack, type PullReport } from "../../../models/pull/pull-pack.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readPackManifest, NETWORKS, type PackManifest } from "../../../models/pack/pack-manifest.ts";
+import { readPackManifest, NETWORKS, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
 import { sha256File } from "../../../models/pack/sha256-file.ts";
 import { TINY_PACK_DIR } from "../../../models/tiny/build-tiny-pack.ts";
 import { createSession } from "../../../shared/onnx/ort-session.ts";

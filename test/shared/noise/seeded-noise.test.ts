@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { philox4x32, replayedNoise, seededNoise } from "../../../gpu-runtime/schedulers/random.ts";
+import { philox4x32, replayedNoise, seededNoise } from "../../../shared/noise/seeded-noise.ts";
 import { SchedulerError } from "../../../gpu-runtime/schedulers/scheduler-error.ts";
 
 const hex = (words: number[]) => words.map((w) => w.toString(16).padStart(8, "0")).join(" ");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanPrompt } from "../../../gpu-runtime/tokenizer/clean-text.ts";
+import { cleanPrompt } from "../../../shared/tokenizer/clean-text.ts";
 
 describe("cleanPrompt", () => {
   it("lowercases, collapses whitespace runs and trims", () => {

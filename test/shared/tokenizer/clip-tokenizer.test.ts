@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ClipTokenizer, END_OF_TEXT, TokenizerError, loadOpenAiVocabulary, type ClipVocabulary } from "../../../gpu-runtime/tokenizer/index.ts";
+import { ClipTokenizer, END_OF_TEXT, TokenizerError, loadOpenAiVocabulary, type ClipVocabulary } from "../../../shared/tokenizer/index.ts";
 import { CLIP_VOCAB_GZ, readGoldenTokenizer } from "./fixtures.ts";
 
 const golden = readGoldenTokenizer();

@@ -11,7 +11,7 @@ import {
   vocabularyFromMerges,
   writeHfVocabulary,
   type ClipVocabulary,
-} from "../../../gpu-runtime/tokenizer/index.ts";
+} from "../../../shared/tokenizer/index.ts";
 import { CLIP_VOCAB_GZ, readGoldenTokenizer } from "./fixtures.ts";
 
 const golden = readGoldenTokenizer();

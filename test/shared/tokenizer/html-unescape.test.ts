@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { htmlUnescape } from "../../../gpu-runtime/tokenizer/html-unescape.ts";
+import { htmlUnescape } from "../../../shared/tokenizer/html-unescape.ts";
 
 // Expectations follow the HTML5 parsing rules that Python's html.unescape implements.
 describe("htmlUnescape", () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLIP_CONTEXT_LENGTH, ClipTokenizer, toModelInput } from "../../../gpu-runtime/tokenizer/index.ts";
+import { CLIP_CONTEXT_LENGTH, ClipTokenizer, toModelInput } from "../../../shared/tokenizer/index.ts";
 import { CLIP_VOCAB_GZ, readGoldenTokenizer } from "./fixtures.ts";
 
 const golden = readGoldenTokenizer();

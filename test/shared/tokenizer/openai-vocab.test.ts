@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLIP_MERGE_COUNT, END_OF_TEXT, START_OF_TEXT, TokenizerError, loadOpenAiVocabulary } from "../../../gpu-runtime/tokenizer/index.ts";
+import { CLIP_MERGE_COUNT, END_OF_TEXT, START_OF_TEXT, TokenizerError, loadOpenAiVocabulary } from "../../../shared/tokenizer/index.ts";
 import { CLIP_VOCAB_GZ, readGoldenTokenizer } from "./fixtures.ts";
 
 const golden = readGoldenTokenizer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitWords } from "../../../gpu-runtime/tokenizer/pre-tokenize.ts";
+import { splitWords } from "../../../shared/tokenizer/pre-tokenize.ts";
 
 describe("splitWords", () => {
   it("splits letters, single digits, contractions and symbol runs, dropping spaces", () => {

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
-import type { ResultImageStore } from "../result-image-store.ts";
+import type { ResultImageStore } from "../../../stores/result-image-store.ts";
 
 const KEY_PATTERN = /^[a-z0-9]\/[a-z0-9_]+-[0-9]+\.(png|jpeg|webp)$/;
 

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ApiKeyStore } from "../api-key-store.ts";
+import type { ApiKeyRecord, ApiKeyStore } from "../../../stores/api-key-store.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface Row {

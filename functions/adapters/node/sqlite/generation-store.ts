@@ -5,7 +5,7 @@ import type {
   GenerationSettings,
   GenerationStatus,
   GenerationStore,
-} from "../generation-store.ts";
+} from "../../../stores/generation-store.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { writeBatchOf } from "./write-batch.ts";
 

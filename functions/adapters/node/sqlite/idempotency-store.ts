@@ -1,4 +1,4 @@
-import type { IdempotencyBegin, IdempotencyStore } from "../idempotency-store.ts";
+import type { IdempotencyBegin, IdempotencyStore } from "../../../stores/idempotency-store.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface Row {

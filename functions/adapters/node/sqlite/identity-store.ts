@@ -1,6 +1,6 @@
-import { embeddingFromBytes, embeddingToBytes } from "../../../shared/contract/embedding.ts";
-import type { FacePack } from "../../../shared/contract/limits.ts";
-import type { IdentityRecord, IdentityStore } from "../identity-store.ts";
+import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
+import type { FacePack } from "../../../../shared/contract/limits.ts";
+import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface Row {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Stores } from "../stores.ts";
+import type { Stores } from "../../../stores/stores.ts";
 import { createFileResultImageStore } from "../files/result-image-store.ts";
 import { createSqliteApiKeyStore } from "./api-key-store.ts";
 import { openDatabase, type SqliteDatabase } from "./database.ts";

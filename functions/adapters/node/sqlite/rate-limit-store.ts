@@ -1,5 +1,5 @@
-import type { RateLimitStore } from "../rate-limit-store.ts";
-import { refundTokens, takeTokens, type BucketState } from "../../rate-limit/token-bucket.ts";
+import type { RateLimitStore } from "../../../stores/rate-limit-store.ts";
+import { refundTokens, takeTokens, type BucketState } from "../../../rate-limit/token-bucket.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { writeBatchOf } from "./write-batch.ts";
 

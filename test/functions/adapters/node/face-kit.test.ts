@@ -4,17 +4,16 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   createFaceKit,
-  DEFAULT_ANTELOPEV2_DIR,
   describeFaceKit,
   faceKitConfigFromEnv,
   FaceKitConfigError,
-} from "../../functions/face-kit.ts";
-import { DEFAULT_LITE_PACK_DIR } from "../../models/face-pack/lite-pack-manifest.ts";
-import { FaceAnalysisError } from "../../shared/face/face-analysis-error.ts";
-import { DEFAULT_IMAGE_LIMITS } from "../../shared/image/image-intake.ts";
-import { ImageIntakeError } from "../../shared/image/image-intake-error.ts";
+} from "../../../../functions/adapters/node/face-kit.ts";
+import { DEFAULT_ANTELOPEV2_DIR, DEFAULT_LITE_PACK_DIR } from "../../../../shared/face/pack-dirs.ts";
+import { FaceAnalysisError } from "../../../../shared/face/face-analysis-error.ts";
+import { DEFAULT_IMAGE_LIMITS } from "../../../../shared/image/image-intake.ts";
+import { ImageIntakeError } from "../../../../shared/image/image-intake-error.ts";
 
-const face = (name: string) => readFile(new URL(`../fixtures/faces/${name}`, import.meta.url));
+const face = (name: string) => readFile(new URL(`../../../fixtures/faces/${name}`, import.meta.url));
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { issueApiKey } from "../../../../functions/api-keys/issue-api-key.ts";
 import type { ApiKeyStore } from "../../../../functions/stores/api-key-store.ts";
 import { createCachedApiKeyStore } from "../../../../functions/stores/cached/api-key-store.ts";
-import { createSqliteApiKeyStore } from "../../../../functions/stores/sqlite/api-key-store.ts";
-import { sqliteChangeProbe } from "../../../../functions/stores/sqlite/change-probe.ts";
-import type { SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
+import { createSqliteApiKeyStore } from "../../../../functions/adapters/node/sqlite/api-key-store.ts";
+import { sqliteChangeProbe } from "../../../../functions/adapters/node/sqlite/change-probe.ts";
+import type { SqliteDatabase } from "../../../../functions/adapters/node/sqlite/database.ts";
 import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
-import { createSqliteRateLimitStore } from "../../../../functions/stores/sqlite/rate-limit-store.ts";
+import { createSqliteRateLimitStore } from "../../../../functions/adapters/node/sqlite/rate-limit-store.ts";
 
 const open = useTempEdgeDatabase();
 

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
-import { createSqliteIdempotencyStore } from "../../../../functions/stores/sqlite/idempotency-store.ts";
+import { openDatabase, type SqliteDatabase } from "../../../../../functions/adapters/node/sqlite/database.ts";
+import { createSqliteIdempotencyStore } from "../../../../../functions/adapters/node/sqlite/idempotency-store.ts";
 
 let dir: string;
 let db: SqliteDatabase;

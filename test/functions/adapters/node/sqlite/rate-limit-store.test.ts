@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
-import { createSqliteRateLimitStore } from "../../../../functions/stores/sqlite/rate-limit-store.ts";
-import { createMemoryRateLimitStore } from "../../../../functions/stores/memory/rate-limit-store.ts";
+import { useTempEdgeDatabase } from "../../../helpers/temp-edge-database.ts";
+import { createSqliteRateLimitStore } from "../../../../../functions/adapters/node/sqlite/rate-limit-store.ts";
+import { createMemoryRateLimitStore } from "../../../../../functions/stores/memory/rate-limit-store.ts";
 
 const open = useTempEdgeDatabase();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SqliteDatabase } from "../../../../functions/stores/sqlite/database.ts";
-import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
-import { writeBatchOf } from "../../../../functions/stores/sqlite/write-batch.ts";
+import type { SqliteDatabase } from "../../../../../functions/adapters/node/sqlite/database.ts";
+import { useTempEdgeDatabase } from "../../../helpers/temp-edge-database.ts";
+import { writeBatchOf } from "../../../../../functions/adapters/node/sqlite/write-batch.ts";
 
 const open = useTempEdgeDatabase();
 
