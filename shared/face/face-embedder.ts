@@ -3,7 +3,7 @@
  * batch 1, and the output flattened as the raw embedding (no L2 normalisation: InstantID
  * feeds the unnormalised vector to its Resampler).
  */
-import type { ModelSession } from "../onnx/ort-session.ts";
+import type { FaceSession } from "./face-session.ts";
 import { float32 } from "../tensor/tensor.ts";
 import type { DecodedImage } from "./face-analyser.ts";
 
@@ -29,7 +29,7 @@ export function planarInput(image: DecodedImage, mean: number, std: number) {
 
 export class FaceEmbedder {
   constructor(
-    private readonly session: ModelSession,
+    private readonly session: FaceSession,
     readonly options: EmbedderOptions,
   ) {}
 

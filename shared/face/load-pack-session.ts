@@ -1,9 +1,13 @@
-/** Opens one model file of a pack, turning "not there" and "not loadable" into FaceAnalysisError. */
+/**
+ * The Node backend: a pack's files from a folder, opened with onnxruntime-node (shared/onnx), with
+ * "not there" and "not loadable" turned into FaceAnalysisError.
+ */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createSession, type ModelSession } from "../onnx/ort-session.ts";
 import { FaceAnalysisError } from "./face-analysis-error.ts";
 import type { SessionConfig } from "./face-pack-config.ts";
+import type { FaceBackend } from "./face-session.ts";
 
 export async function loadPackSession(dir: string, file: string, config: SessionConfig, hint: string): Promise<ModelSession> {
   const path = join(dir, file);
@@ -18,13 +22,7 @@ export async function loadPackSession(dir: string, file: string, config: Session
   }
 }
 
-/** Throws pack_invalid unless the session has the named inputs and outputs. */
-export function expectIo(session: ModelSession, file: string, inputs: readonly string[], outputs: readonly string[]): void {
-  const missing = [...inputs.filter((n) => !session.inputNames.includes(n)), ...outputs.filter((n) => !session.outputNames.includes(n))];
-  if (missing.length) {
-    throw new FaceAnalysisError(
-      "pack_invalid",
-      `${file}: expected inputs [${inputs}] and outputs [${outputs}], got [${session.inputNames}] -> [${session.outputNames}]`,
-    );
-  }
+/** The pack in `dir`, on onnxruntime-node with the config's providers and threads. */
+export function nodeFaceBackend(dir: string, config: SessionConfig = {}): FaceBackend {
+  return { openSession: (file, hint) => loadPackSession(dir, file, config, hint) };
 }

@@ -8,16 +8,19 @@ import { FaceAnalysisError } from "../face-analysis-error.ts";
 import { FaceEmbedder } from "../face-embedder.ts";
 import type { Antelopev2PackConfig } from "../face-pack-config.ts";
 import { sortByArea, type FacePipeline } from "../face-pipeline.ts";
-import { loadPackSession } from "../load-pack-session.ts";
+import type { FaceBackend } from "../face-session.ts";
 import { SCRFD_DEFAULTS } from "../scrfd-decode.ts";
 import { ScrfdDetector } from "./scrfd-detector.ts";
 
 export const ANTELOPEV2_FILES = { detector: "scrfd_10g_bnkps.onnx", recognizer: "glintr100.onnx" } as const;
 const HINT = "put insightface's antelopev2 folder (scrfd_10g_bnkps.onnx, glintr100.onnx) there";
 
-export async function createAntelopev2Pipeline(config: Antelopev2PackConfig): Promise<FacePipeline> {
-  const det = await loadPackSession(config.dir, config.detectorFile ?? ANTELOPEV2_FILES.detector, config, HINT);
-  const rec = await loadPackSession(config.dir, config.recognizerFile ?? ANTELOPEV2_FILES.recognizer, config, HINT);
+/** What Antelopev2PackConfig holds besides the folder and the session settings. */
+export type Antelopev2Options = Partial<Pick<Antelopev2PackConfig, "detectorFile" | "recognizerFile" | "detSize" | "scoreThreshold" | "nmsThreshold">>;
+
+export async function createAntelopev2Pipeline(backend: FaceBackend, config: Antelopev2Options = {}): Promise<FacePipeline> {
+  const det = await backend.openSession(config.detectorFile ?? ANTELOPEV2_FILES.detector, HINT);
+  const rec = await backend.openSession(config.recognizerFile ?? ANTELOPEV2_FILES.recognizer, HINT);
   if (rec.inputNames.length !== 1 || rec.outputNames.length < 1) {
     throw new FaceAnalysisError("pack_invalid", `recogniser: expected one input, got [${rec.inputNames}]`);
   }

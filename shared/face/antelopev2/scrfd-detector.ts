@@ -3,7 +3,7 @@
  * det_size square at the top-left (zero padding), (x - 127.5) / 128 in RGB, outputs in the
  * session's order (scores, boxes, keypoints per stride), decoded by scrfdDecode.
  */
-import type { ModelSession } from "../../onnx/ort-session.ts";
+import type { FaceSession } from "../face-session.ts";
 import { rasterOf } from "../../image/raster.ts";
 import { resizeBilinear } from "../../image/resize-bilinear.ts";
 import type { DecodedImage } from "../face-analyser.ts";
@@ -45,7 +45,7 @@ export class ScrfdDetector {
   private readonly layout: { strides: number[]; numAnchors: number; kps: boolean };
 
   constructor(
-    private readonly session: ModelSession,
+    private readonly session: FaceSession,
     readonly options: ScrfdOptions,
   ) {
     const layout = layoutOf(session.outputNames.length);

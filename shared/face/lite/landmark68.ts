@@ -4,7 +4,7 @@
  * the box's height around its centre, shifted back inside the image. InstantID needs 5 points:
  * the eye centres (means of 36-41 and 42-47), the nose tip (30) and the mouth corners (48, 54).
  */
-import type { ModelSession } from "../../onnx/ort-session.ts";
+import type { FaceSession } from "../face-session.ts";
 import { cropRaster, rasterOf, rgbToGray } from "../../image/raster.ts";
 import { resizeBilinear } from "../../image/resize-bilinear.ts";
 import { float32 } from "../../tensor/tensor.ts";
@@ -59,7 +59,7 @@ export function fivePointsFrom68(pts: readonly Point[]): FivePoints {
 }
 
 export class Landmark68 {
-  constructor(private readonly session: ModelSession) {}
+  constructor(private readonly session: FaceSession) {}
 
   async predict(image: DecodedImage, box: Box): Promise<Point[]> {
     const rect = landmarkCrop(box, image.width, image.height);

@@ -5,18 +5,22 @@
 import type { DecodedImage, DetectedFace } from "../face-analyser.ts";
 import { normCrop } from "../align.ts";
 import { FaceEmbedder } from "../face-embedder.ts";
-import type { LitePackConfig } from "../face-pack-config.ts";
 import { sortByArea, type FacePipeline } from "../face-pipeline.ts";
-import { expectIo, loadPackSession } from "../load-pack-session.ts";
+import { expectIo, type FaceBackend } from "../face-session.ts";
 import { fivePointsFrom68, Landmark68 } from "./landmark68.ts";
 import { ULTRALIGHT_DEFAULTS, UltraLightDetector } from "./ultralight-detector.ts";
 
 const HINT = "fetch the lite pack with `npm run models:face`";
 
-export async function createLitePipeline(config: LitePackConfig): Promise<FacePipeline> {
-  const detect = await loadPackSession(config.dir, "fr_detect.onnx", config, HINT);
-  const landmark = await loadPackSession(config.dir, "fr_landmark.onnx", config, HINT);
-  const feature = await loadPackSession(config.dir, "fr_feature.onnx", config, HINT);
+export interface LiteOptions {
+  readonly scoreThreshold?: number;
+  readonly nmsThreshold?: number;
+}
+
+export async function createLitePipeline(backend: FaceBackend, config: LiteOptions = {}): Promise<FacePipeline> {
+  const detect = await backend.openSession("fr_detect.onnx", HINT);
+  const landmark = await backend.openSession("fr_landmark.onnx", HINT);
+  const feature = await backend.openSession("fr_feature.onnx", HINT);
   expectIo(detect, "fr_detect.onnx", ["input"], ["scores", "boxes"]);
   expectIo(landmark, "fr_landmark.onnx", ["input"], ["output"]);
   expectIo(feature, "fr_feature.onnx", ["input"], ["output"]);

@@ -5,7 +5,7 @@
  * real faces). The graph already decodes its priors: `boxes` are corner-form, relative to the
  * image; `scores` are softmaxed (background, face).
  */
-import type { ModelSession } from "../../onnx/ort-session.ts";
+import type { FaceSession } from "../face-session.ts";
 import { resizeBilinear } from "../../image/resize-bilinear.ts";
 import { rasterOf } from "../../image/raster.ts";
 import type { DecodedImage } from "../face-analyser.ts";
@@ -60,7 +60,7 @@ function clamp(v: number, lo: number, hi: number): number {
 
 export class UltraLightDetector {
   constructor(
-    private readonly session: ModelSession,
+    private readonly session: FaceSession,
     readonly options: UltraLightOptions = ULTRALIGHT_DEFAULTS,
   ) {}
 

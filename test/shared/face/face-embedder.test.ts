@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { FaceEmbedder } from "../../../shared/face/face-embedder.ts";
-import type { ModelSession } from "../../../shared/onnx/ort-session.ts";
+import type { FaceSession } from "../../../shared/face/face-session.ts";
 import type { Tensor } from "../../../shared/tensor/tensor.ts";
 
-function echoSession(): { session: ModelSession; fed: Tensor[] } {
+function echoSession(): { session: FaceSession; fed: Tensor[] } {
   const fed: Tensor[] = [];
   return {
     fed,
     session: {
       provider: "cpu",
-      fallbacks: [],
       inputNames: ["data"],
       outputNames: ["fc1"],
       async run(feeds) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SafetensorsFile } from "../../../../shared/checkpoint/safetensors.ts";
 import { ScrfdDetector, SCRFD_MEAN, SCRFD_STD } from "../../../../shared/face/antelopev2/scrfd-detector.ts";
 import { FaceAnalysisError } from "../../../../shared/face/face-analysis-error.ts";
-import type { ModelSession } from "../../../../shared/onnx/ort-session.ts";
+import type { FaceSession } from "../../../../shared/face/face-session.ts";
 import type { Tensor } from "../../../../shared/tensor/tensor.ts";
 import { maxAbsDiff } from "../../../../shared/tensor/tensor.ts";
 
@@ -27,9 +27,8 @@ function plantedSession(file: string, batched: boolean) {
   const expected = { boxes: f.readFloat32("boxes").data, kps: f.readFloat32("kps").data };
   f.close();
   const fed: Record<string, Tensor>[] = [];
-  const session: ModelSession = {
+  const session: FaceSession = {
     provider: "cpu",
-    fallbacks: [],
     inputNames: ["input.1"],
     outputNames,
     async run(feeds) {
@@ -63,7 +62,7 @@ describe("ScrfdDetector", () => {
 
   it("refuses a detector without keypoint outputs", () => {
     const { session } = plantedSession(meta.scrfd[0]!.file, false);
-    const noKps: ModelSession = { ...session, outputNames: session.outputNames.slice(0, 6) };
+    const noKps: FaceSession = { ...session, outputNames: session.outputNames.slice(0, 6) };
     expect(() => new ScrfdDetector(noKps, { detSize: 640, scoreThreshold: 0.5, nmsThreshold: 0.4 })).toThrow(FaceAnalysisError);
   });
 });
