@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { FaceAnalyser } from "../shared/face/face-analyser.ts";
+import { InProcessGenerationCoordinator } from "./coordinator/in-process-coordinator.ts";
 import { randomId, type IdGenerator } from "./crypto/random-id.ts";
 import type { EdgeEnv } from "./env.ts";
 import { apiKeyAuth } from "./middleware/auth/index.ts";
@@ -11,6 +12,7 @@ import { idempotency } from "./middleware/idempotency/index.ts";
 import { handleErrors, handleNotFound, type ErrorLog } from "./middleware/problem/index.ts";
 import { requestRateLimit } from "./middleware/rate-limit/index.ts";
 import type { DecodePhoto } from "./photos/decode-photo.ts";
+import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { identityRoutes } from "./routes/identities.ts";
 import { metaRoutes } from "./routes/meta.ts";
@@ -24,6 +26,8 @@ export interface EdgeDeps {
   readonly faceAnalyser: FaceAnalyser;
   readonly decodePhoto: DecodePhoto;
   readonly runtime: RuntimeClient;
+  /** Owns running generations; default: this process (InProcessGenerationCoordinator). */
+  readonly coordinator?: GenerationCoordinator;
   readonly clock?: () => number;
   readonly newId?: IdGenerator;
   readonly randomSeed?: () => number;
@@ -56,12 +60,22 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
     clock,
     newId,
   });
+  const coordinator =
+    deps.coordinator ??
+    new InProcessGenerationCoordinator({
+      generations: stores.generations,
+      images: stores.images,
+      rateLimits: stores.rateLimits,
+      runtime: deps.runtime,
+      clock,
+      log,
+    });
   const generations = new GenerationService({
     identities: stores.identities,
     generations: stores.generations,
     images: stores.images,
     rateLimits: stores.rateLimits,
-    runtime: deps.runtime,
+    coordinator,
     clock,
     newId,
     log,

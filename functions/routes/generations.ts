@@ -1,13 +1,14 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { fieldErrorsOf } from "../../shared/contract/problem.ts";
 import { SSE_CONTENT_TYPE } from "../../shared/contract/sse.ts";
+import { parseLastEventId } from "../coordinator/event-ids.ts";
 import type { EdgeEnv } from "../env.ts";
 import { ApiError, invalidRequest, notFound } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { CreateGenerationSchema } from "../schemas/generation.ts";
 import type { GenerationService } from "../services/generations/generation-service.ts";
 import { generationPath, generationView } from "../services/generations/generation-view.ts";
-import { createEventRelay } from "./sse-relay.ts";
+import { relayEvents } from "./sse-relay.ts";
 
 export interface GenerationRoutesDeps {
   readonly service: GenerationService;
@@ -34,15 +35,8 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
     if (!parsed.success) throw invalidRequest(fieldErrorsOf(parsed.error));
     const principal = c.get("principal");
 
-    if ((c.req.header("accept") ?? "").includes(SSE_CONTENT_TYPE)) {
-      const relay = createEventRelay();
-      let record;
-      try {
-        record = await d.service.start(principal, parsed.data, relay.listener);
-      } catch (e) {
-        relay.abandon();
-        throw e;
-      }
+    if (wantsStream(c.req.header("accept"))) {
+      const record = await d.service.start(principal, parsed.data);
       const location = generationPath(record.id);
       c.set("idempotentStandIn", {
         status: 202,
@@ -50,11 +44,8 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
         location,
         body: JSON.stringify(generationView(record)),
       });
-      c.header("Content-Type", `${SSE_CONTENT_TYPE}; charset=utf-8`);
-      c.header("Cache-Control", "no-cache");
-      c.header("X-Accel-Buffering", "no");
       c.header("Location", location);
-      return c.body(relay.stream, 200);
+      return streamEvents(c, d.service, principal.userId, record.id, undefined);
     }
 
     const record = await d.service.start(principal, parsed.data);
@@ -65,6 +56,11 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
   app.get("/:id", async (c) => {
     const record = await d.service.get(c.get("principal").userId, c.req.param("id"));
     return c.json(generationView(record));
+  });
+
+  app.get("/:id/events", async (c) => {
+    const lastEventId = parseLastEventId(c.req.header("last-event-id") ?? c.req.query("lastEventId"));
+    return streamEvents(c, d.service, c.get("principal").userId, c.req.param("id"), lastEventId);
   });
 
   app.post("/:id/cancel", async (c) => {
@@ -82,4 +78,24 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
   });
 
   return app;
+}
+
+const wantsStream = (accept: string | undefined) => (accept ?? "").includes(SSE_CONTENT_TYPE);
+
+async function streamEvents(
+  c: Context<EdgeEnv>,
+  service: GenerationService,
+  userId: string,
+  id: string,
+  lastEventId: number | undefined,
+): Promise<Response> {
+  const abort = new AbortController();
+  const events = await service.events(userId, id, {
+    ...(lastEventId !== undefined ? { lastEventId } : {}),
+    signal: abort.signal,
+  });
+  c.header("Content-Type", `${SSE_CONTENT_TYPE}; charset=utf-8`);
+  c.header("Cache-Control", "no-cache");
+  c.header("X-Accel-Buffering", "no");
+  return c.body(relayEvents(events, abort), 200);
 }
