@@ -30,6 +30,8 @@ export async function runNetworkCase(c: GoldenCase, model: Uint8Array, o: Networ
     const missing = session.inputNames.filter((n) => !(n in feeds));
     if (missing.length) throw new Error(`${c.name}: the case gives no input for ${missing.join(", ")}`);
     for (const k of Object.keys(feeds)) if (!session.inputNames.includes(k)) delete feeds[k];
+    // A case with nothing to compare would pass vacuously.
+    if (!io.names().some((n) => n.startsWith("out."))) throw new Error(`${c.name}: the case has no out.* tensors to compare`);
     const outputs = await session.run(feeds);
     const detail: Record<string, number> = {};
     let maxAbsErr = 0;

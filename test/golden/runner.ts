@@ -21,7 +21,12 @@ export async function runGoldenCase(path: string): Promise<GoldenResult> {
   }
   try {
     const mod = (await import(pathToFileURL(file).href)) as { run: ComponentRunner };
-    return await mod.run(c);
+    const result = await mod.run(c);
+    // Every runner names what it compared in `detail`; a pass with nothing compared is no pass.
+    if (result.pass && Object.keys(result.detail ?? {}).length === 0) {
+      return { ...result, pass: false, reason: "the case compared nothing" };
+    }
+    return result;
   } catch (err) {
     return { case: c.name, component: c.component, maxAbsErr: null, atol: null, pass: false, reason: (err as Error).stack ?? String(err) };
   }

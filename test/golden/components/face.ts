@@ -59,6 +59,8 @@ export async function run(c: GoldenCase): Promise<GoldenResult> {
   const meta = c.meta as FaceMeta;
   const tol = meta.tolerance ?? {};
   const boxAtol = requireNumber(tol.scrfd_boxes_kps_atol, "tolerance.scrfd_boxes_kps_atol");
+  // A case with no entries would pass vacuously.
+  if (!(meta.scrfd?.length || meta.align?.length)) throw new Error(`${c.name}: meta.json has no scrfd or align entries`);
   const detail: Record<string, number> = {};
   const failures: string[] = [];
   let worst = 0;

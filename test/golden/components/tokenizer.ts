@@ -19,7 +19,9 @@ export async function run(c: GoldenCase): Promise<GoldenResult> {
   const atol = typeof c.meta.atol === "number" ? c.meta.atol : 0;
   const fail = (reason: string): GoldenResult => ({ case: c.name, component: c.component, maxAbsErr: null, atol, pass: false, reason });
   const cases = c.meta.cases;
-  if (!Array.isArray(cases) || !cases.every(isTokenizerCase)) return fail("expected `cases`: an array of {text: string, ids: integer[]}");
+  if (!Array.isArray(cases) || cases.length === 0 || !cases.every(isTokenizerCase)) {
+    return fail("expected `cases`: a non-empty array of {text: string, ids: integer[]}");
+  }
   // A case file may name its own vocabulary, relative to itself.
   const vocabPath = typeof c.meta.vocab === "string" ? resolve(dirname(c.path), c.meta.vocab) : DEFAULT_CLIP_VOCAB;
   const tokenizer = ClipTokenizer.fromOpenAiVocab(vocabPath);

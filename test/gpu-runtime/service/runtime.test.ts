@@ -55,12 +55,21 @@ describe("GPU runtime on loopback (tiny pack)", () => {
 
   it("batches requests of the same shape that arrive together, with the images they would get alone", async () => {
     const body = (seed: number) => tinyRequest({ seed, steps: 2 });
-    const alone = await Promise.all([1, 2].map(async (seed) => ofType(await generate(rt.url, body(seed)), "image")[0]!.data.data));
-    const lanes = rt.runtime.metrics.batchLanes;
-    const before = { n: lanes.observations, sum: lanes.total };
-    const together = await Promise.all([generate(rt.url, body(1)), generate(rt.url, body(2))]);
-    // Two steps, each one batch call holding both requests.
-    expect([lanes.observations - before.n, lanes.total - before.sum]).toEqual([2, 4]);
+    // Alone: one after the other, so they can never share a batch.
+    const alone: string[] = [];
+    for (const seed of [1, 2]) alone.push(ofType(await generate(rt.url, body(seed)), "image")[0]!.data.data);
+    // Together: a runtime whose batch holds exactly two lanes and whose gather window outlasts any
+    // load, so the first request waits for the second (a full batch starts at once): no 30 ms race.
+    const pair = await startLoopbackRuntime({ maxBatchLanes: 2, batchWindowMs: 600_000 });
+    let together: RuntimeEvent[][];
+    try {
+      const lanes = pair.runtime.metrics.batchLanes;
+      together = await Promise.all([generate(pair.url, body(1)), generate(pair.url, body(2))]);
+      // Two steps, each one batch call holding both requests.
+      expect([lanes.observations, lanes.total]).toEqual([2, 4]);
+    } finally {
+      await pair.close();
+    }
     for (const [k, evs] of together.entries()) {
       const got = await sharp(decodeBase64(ofType(evs, "image")[0]!.data.data)).raw().toBuffer();
       const want = await sharp(decodeBase64(alone[k]!)).raw().toBuffer();

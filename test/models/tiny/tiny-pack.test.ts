@@ -49,9 +49,8 @@ describe("the tiny model pack", () => {
 
   it("is rebuilt identically from its seed by `npm run models -- build tiny`", async () => {
     const out = mkdtempSync(join(tmpdir(), "tiny-"));
-    const start = performance.now();
+    // No wall-clock assertion: on a loaded CI machine the build time says nothing about correctness.
     const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(root, "models/cli.ts"), "build", "tiny", "--out", out], { cwd: root });
-    expect(performance.now() - start).toBeLessThan(60_000);
     expect(stdout).toMatch(/tiny pack written/);
     expect(stderr).toMatch(/\[7\/7\] compile vae_decoder done/);
     const rebuilt = readPackManifest(out);

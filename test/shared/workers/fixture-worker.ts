@@ -5,6 +5,8 @@ import { serveTasks } from "../../../shared/workers/serve-tasks.ts";
 export type FixtureRequest =
   | { op: "echo"; value: unknown }
   | { op: "sleep"; ms: number; value: unknown }
+  /** Waits (up to 30 s) until `parties` tasks have arrived at the shared counter: proof they ran at once. */
+  | { op: "meet"; counter: SharedArrayBuffer; parties: number; value: unknown }
   | { op: "throw"; code: string }
   | { op: "exit"; exitCode: number }
   | { op: "crash" }
@@ -14,6 +16,8 @@ export interface FixtureReply {
   value: unknown;
   threadId: number;
   startedAt: number;
+  /** meet: whether every party arrived before the wait gave up. */
+  met?: boolean;
 }
 
 serveTasks<null, FixtureRequest, FixtureReply>(
@@ -29,6 +33,18 @@ serveTasks<null, FixtureRequest, FixtureReply>(
       case "sleep":
         await new Promise((r) => setTimeout(r, req.ms));
         return { value: req.value, threadId, startedAt };
+      case "meet": {
+        const count = new Int32Array(req.counter);
+        Atomics.add(count, 0, 1);
+        Atomics.notify(count, 0);
+        const giveUpAt = Date.now() + 30_000;
+        for (let seen = Atomics.load(count, 0); seen < req.parties; seen = Atomics.load(count, 0)) {
+          const left = giveUpAt - Date.now();
+          if (left <= 0) return { value: req.value, threadId, startedAt, met: false };
+          Atomics.wait(count, 0, seen, left);
+        }
+        return { value: req.value, threadId, startedAt, met: true };
+      }
       case "throw":
         throw Object.assign(new Error("handler failed on purpose"), { code: req.code });
       case "exit":

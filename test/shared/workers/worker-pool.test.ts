@@ -45,9 +45,11 @@ describe("WorkerPool", () => {
   it("runs tasks on all its workers at once", async () => {
     const p = pool(2);
     await p.ready();
-    const t0 = performance.now();
-    const replies = await Promise.all([1, 2].map((i) => p.run({ op: "sleep", ms: 400, value: i })));
-    expect(performance.now() - t0).toBeLessThan(750);
+    // Each task blocks until both have arrived: they can only both meet if they run at the same time
+    // (one at a time, the first gives up after 30 s). No wall-clock race on a loaded machine.
+    const counter = new SharedArrayBuffer(4);
+    const replies = await Promise.all([1, 2].map((i) => p.run({ op: "meet", counter, parties: 2, value: i })));
+    expect(replies.map((r) => r.met)).toEqual([true, true]);
     expect(new Set(replies.map((r) => r.threadId)).size).toBe(2);
   });
 
