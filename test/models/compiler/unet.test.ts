@@ -1,6 +1,9 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
+import { opCounts } from "../../../shared/onnx/onnx-model.ts";
 import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { float32, maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { CompileError } from "../../../models/compiler/compile-error.ts";
@@ -55,6 +58,18 @@ describe("UNet2DConditionModel with InstantID's decoupled cross-attention", () =
     expect(fp16.initializerBytes).toBeLessThan(0.6 * compileUnetCase(golden).initializerBytes);
     const result = await runUnetCase(golden, { weightType: "float16", atolFactor: 10 });
     expect(result.maxAbsErr).toBeLessThanOrEqual(10 * atolOf(golden));
+  });
+
+  it("has every GELU fused by ORT into one Gelu kernel (none left as Erf)", async () => {
+    const model = compileUnetCase(golden).encode();
+    const erfs = opCounts(model).get("Erf") ?? 0;
+    expect(erfs).toBeGreaterThan(0);
+    const optimized = join(mkdtempSync(join(tmpdir(), "unet-opt-")), "optimized.onnx");
+    const session = await createSession(model, { optimizedModelFilePath: optimized });
+    await session.release();
+    const counts = opCounts(optimized);
+    expect(counts.get("Erf") ?? 0).toBe(0);
+    expect(counts.get("com.microsoft:Gelu") ?? counts.get("Gelu")).toBe(erfs);
   });
 
   it("runs a batch of two with one shared timestep or one per sample", async () => {
