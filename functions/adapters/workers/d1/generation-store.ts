@@ -1,0 +1,130 @@
+import type {
+  GenerationImageRecord,
+  GenerationRecord,
+  GenerationSettings,
+  GenerationStatus,
+  GenerationStore,
+} from "../../../stores/generation-store.ts";
+
+interface Row {
+  id: string;
+  user_id: string;
+  identity_id: string;
+  pose_identity_id: string | null;
+  status: string;
+  settings: string;
+  progress_step: number;
+  progress_total: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_ms: number;
+  finished_ms: number | null;
+}
+
+interface ImageRow {
+  idx: number;
+  mime_type: string;
+  width: number;
+  height: number;
+  seed: number;
+  file_key: string;
+}
+
+/** Generations in D1: the row when created, then its outcome and images in one batch (a transaction). */
+export function createD1GenerationStore(db: D1Database): GenerationStore {
+  return {
+    async insert(g) {
+      await db
+        .prepare(
+          `INSERT INTO generations (id, user_id, identity_id, pose_identity_id, status, settings, progress_step, progress_total, error_code, error_message, created_ms, finished_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(
+          g.id,
+          g.userId,
+          g.identityId,
+          g.poseIdentityId,
+          g.status,
+          JSON.stringify(g.settings),
+          g.progressStep,
+          g.progressTotal,
+          g.errorCode,
+          g.errorMessage,
+          g.createdMs,
+          g.finishedMs,
+        )
+        .run();
+    },
+    async get(userId, id) {
+      const [rows, images] = await db.batch([
+        db.prepare("SELECT * FROM generations WHERE id = ? AND user_id = ?").bind(id, userId),
+        db
+          .prepare(
+            `SELECT i.idx, i.mime_type, i.width, i.height, i.seed, i.file_key FROM generation_images i
+             JOIN generations g ON g.id = i.generation_id WHERE g.id = ? AND g.user_id = ? ORDER BY i.idx`,
+          )
+          .bind(id, userId),
+      ]);
+      const r = (rows.results as Row[])[0];
+      if (!r) return undefined;
+      return {
+        id: r.id,
+        userId: r.user_id,
+        identityId: r.identity_id,
+        poseIdentityId: r.pose_identity_id,
+        status: r.status as GenerationStatus,
+        settings: JSON.parse(r.settings) as GenerationSettings,
+        progressStep: r.progress_step,
+        progressTotal: r.progress_total,
+        errorCode: r.error_code,
+        errorMessage: r.error_message,
+        images: (images.results as ImageRow[]).map(
+          (i): GenerationImageRecord => ({
+            index: i.idx,
+            mimeType: i.mime_type,
+            width: i.width,
+            height: i.height,
+            seed: i.seed,
+            fileKey: i.file_key,
+          }),
+        ),
+        createdMs: r.created_ms,
+        finishedMs: r.finished_ms,
+      } satisfies GenerationRecord;
+    },
+    async finish(id, o, nowMs) {
+      // One transaction. The images are written only when this call's UPDATE changed the row:
+      // changes() is the row count of the previous statement, the UPDATE for the first image and
+      // the previous image's INSERT (1 when it was written) for each next one.
+      const images = o.images ?? [];
+      const results = await db.batch([
+        db
+          .prepare(
+            `UPDATE generations SET status = ?, error_code = ?, error_message = ?, finished_ms = ?,
+               progress_step = COALESCE(?, progress_step)
+             WHERE id = ? AND status IN ('queued', 'running')`,
+          )
+          .bind(o.status, o.errorCode ?? null, o.errorMessage ?? null, nowMs, o.progressStep ?? null, id),
+        ...images.map((i) =>
+          db
+            .prepare(
+              `INSERT OR REPLACE INTO generation_images (generation_id, idx, mime_type, width, height, seed, file_key)
+               SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
+            )
+            .bind(id, i.index, i.mimeType, i.width, i.height, i.seed, i.fileKey),
+        ),
+      ]);
+      return results[0].meta.changes === 1;
+    },
+    async failUnfinished(code, message, nowMs) {
+      const r = await db
+        .prepare(
+          `UPDATE generations SET status = 'failed', error_code = ?, error_message = ?, finished_ms = ?
+           WHERE status IN ('queued', 'running')`,
+        )
+        .bind(code, message, nowMs)
+        .run();
+      return r.meta.changes;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The Worker's bindings, as wrangler.toml declares them. Types come from @cloudflare/workers-types
+ * (tsconfig.workers.json); nothing here runs on Node.
+ */
+import type { GenerationObject } from "./durable-objects/generation-object.ts";
+import type { UserLimiter } from "./durable-objects/user-limiter.ts";
+
+export interface WorkerEnv {
+  /** Keys, identities, generations, idempotency (schema: migrations/*.sql). */
+  readonly DB: D1Database;
+  /** Hot copy of identities (embedding included) in front of D1; short TTL, deleted with the identity. */
+  readonly IDENTITY_CACHE: KVNamespace;
+  /** Result images. */
+  readonly IMAGES: R2Bucket;
+  /** One object per user: that user's request and cost token buckets. */
+  readonly USER_LIMITER: DurableObjectNamespace<UserLimiter>;
+  /** One object per generation: owns the runtime stream and fans its events out. */
+  readonly GENERATION: DurableObjectNamespace<GenerationObject>;
+  /** The GPU runtime's base URL (a var in wrangler.toml). */
+  readonly RUNTIME_URL: string;
+  /** Bearer token the runtime expects (`wrangler secret put RUNTIME_TOKEN`; .dev.vars locally). */
+  readonly RUNTIME_TOKEN: string;
+  /** Optional: seconds an identity stays in KV (default 3600; KV's minimum is 60). */
+  readonly IDENTITY_CACHE_TTL_S?: string;
+  /** Optional: ms without a runtime event after which a generation fails (default 120000). */
+  readonly GENERATION_SILENCE_MS?: string;
+  /** Optional: ms between SSE heartbeat comments (default 5000). */
+  readonly SSE_HEARTBEAT_MS?: string;
+}
