@@ -9,7 +9,7 @@ import { randomId, type IdGenerator } from "./crypto/random-id.ts";
 import type { EdgeEnv } from "./env.ts";
 import { apiKeyAuth } from "./middleware/auth/index.ts";
 import { idempotency } from "./middleware/idempotency/index.ts";
-import { handleErrors, handleNotFound, type ErrorLog } from "./middleware/problem/index.ts";
+import { handleErrors, notFoundOrMethodNotAllowed, type ErrorLog } from "./middleware/problem/index.ts";
 import { requestRateLimit } from "./middleware/rate-limit/index.ts";
 import type { DecodePhoto } from "./photos/decode-photo.ts";
 import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
@@ -85,7 +85,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
 
   const app = new Hono<EdgeEnv>();
   app.onError(handleErrors(log));
-  app.notFound(handleNotFound);
+  app.notFound(notFoundOrMethodNotAllowed(app));
   app.route("/", metaRoutes(deps.version ?? "0.1.0"));
   app.use("/v1/*", apiKeyAuth(stores.apiKeys), requestRateLimit(stores.rateLimits, clock));
   app.route(

@@ -11,6 +11,11 @@ export interface ApiErrorOptions {
   /** Extra problem members (RFC 9457 extensions), e.g. retryAfterSeconds. */
   readonly extensions?: Readonly<Record<string, unknown>>;
   readonly cause?: unknown;
+  /**
+   * A 5xx detail is logged and replaced by a generic one unless marked safe: server-side failure
+   * text (addresses, errno codes, stack lines) must never reach a client.
+   */
+  readonly safeDetail?: boolean;
 }
 
 export class ApiError extends Error {
@@ -21,6 +26,7 @@ export class ApiError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   readonly errors: readonly ProblemFieldError[] | undefined;
   readonly extensions: Readonly<Record<string, unknown>>;
+  readonly safeDetail: boolean;
 
   constructor(status: number, code: string, title: string, options: ApiErrorOptions = {}) {
     super(options.detail ?? title, { cause: options.cause });
@@ -32,6 +38,7 @@ export class ApiError extends Error {
     this.headers = options.headers ?? {};
     this.errors = options.errors;
     this.extensions = options.extensions ?? {};
+    this.safeDetail = options.safeDetail ?? false;
   }
 }
 

@@ -29,7 +29,7 @@ export async function* runtimeEvents(
       closeUpstream();
       throw new RuntimeCallError("runtime_protocol_error", e.message, { cause: e });
     }
-    throw new RuntimeCallError("runtime_disconnected", `runtime stream broke: ${e instanceof Error ? e.message : e}`, {
+    throw new RuntimeCallError("runtime_disconnected", "the GPU runtime stream broke", {
       cause: e,
     });
   } finally {

@@ -44,7 +44,7 @@ export function createFetchRuntimeClient(opts: RuntimeClientOptions & { readonly
       } catch (e) {
         cleanup();
         if (signal.aborted) throw signal.reason;
-        throw new RuntimeCallError("runtime_unavailable", `cannot reach the runtime: ${(e as Error).message}`, { cause: e });
+        throw new RuntimeCallError("runtime_unavailable", "cannot reach the GPU runtime", { cause: e });
       } finally {
         clearTimeout(timer);
       }

@@ -56,7 +56,7 @@ export function createNodeRuntimeClient(opts: RuntimeClientOptions & { readonly 
           reject(e);
         };
         req.on("error", (e) =>
-          fail(signal.aborted ? signal.reason : new RuntimeCallError("runtime_unavailable", `cannot reach the runtime: ${e.message}`, { cause: e })),
+          fail(signal.aborted ? signal.reason : new RuntimeCallError("runtime_unavailable", "cannot reach the GPU runtime", { cause: e })),
         );
         req.on("response", (res: IncomingMessage) => {
           clearTimeout(timer);

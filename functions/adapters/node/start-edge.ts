@@ -5,6 +5,7 @@
  */
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
+import { answerClientErrorsWithProblems } from "./client-error.ts";
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
@@ -73,6 +74,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
         resolve({ server: s, port: info.port }),
       );
       s.once("error", reject);
+      answerClientErrorsWithProblems(s as import("node:http").Server);
     });
     opened.push(
       () =>
