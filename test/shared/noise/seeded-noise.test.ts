@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { philox4x32, replayedNoise, seededNoise } from "../../../shared/noise/seeded-noise.ts";
-import { SchedulerError } from "../../../gpu-runtime/schedulers/scheduler-error.ts";
+import { NoiseError } from "../../../shared/noise/noise-error.ts";
 
 const hex = (words: number[]) => words.map((w) => w.toString(16).padStart(8, "0")).join(" ");
 
@@ -46,7 +46,7 @@ describe("seededNoise", () => {
 
   it("refuses a seed that is not a non-negative safe integer", () => {
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
-      expect(() => seededNoise(bad)).toThrow(SchedulerError);
+      expect(() => seededNoise(bad)).toThrow(NoiseError);
       expect(() => seededNoise(bad)).toThrow(expect.objectContaining({ code: "invalid_seed" }));
     }
   });
