@@ -10,7 +10,7 @@ import { CompileError } from "./compile-error.ts";
 import { parseConfig } from "./config.ts";
 import { GraphBuilder, type GraphOptions } from "./graph/graph-builder.ts";
 import { conv2d, groupNorm, silu } from "./layers/basic.ts";
-import { attentionProcessorPaths } from "./blocks/attention-processors.ts";
+import { AttentionProcessors, UNET_PROCESSOR_SECTIONS } from "./blocks/attention-processors.ts";
 import type { BlockContext, Skip } from "./blocks/block-context.ts";
 import { decoupledCrossAttention } from "./blocks/decoupled-cross-attention.ts";
 import { downPath, levelDims, skipSpecs } from "./blocks/down-path.ts";
@@ -85,7 +85,8 @@ export function unetPlan(cfg: UNetConfig, timeIdCount = SDXL_TIME_IDS): UNetPlan
  * `unetWeights`: the UNet's checkpoint (diffusers keys). `ipWeights`: the adapter's attention weights,
  * keys "N.to_k_ip.weight"/"N.to_v_ip.weight" with N the attn2's index in diffusers' attn_processors.
  */
-export function buildUnet(rawConfig: unknown, unetWeights: Weights, ipWeights: Weights, options: UNetOptions): GraphBuilder {
+/** The graph, with the module path of every Attention in diffusers' attn_processors order. */
+export function buildUnet(rawConfig: unknown, unetWeights: Weights, ipWeights: Weights, options: UNetOptions): GraphBuilder & { attentionProcessors: readonly string[] } {
   const cfg = parseConfig(UNetConfig, rawConfig, "UNet2DConditionModel");
   const { numIpTokens, timeIdCount = SDXL_TIME_IDS, ...graphOptions } = options;
   if (!Number.isInteger(numIpTokens) || numIpTokens <= 0) throw new CompileError("bad_config", `numIpTokens must be a positive integer, got ${numIpTokens}`);
@@ -108,14 +109,16 @@ export function buildUnet(rawConfig: unknown, unetWeights: Weights, ipWeights: W
   const text = g.op("Slice", [ehs, g.constInt64([0]), g.constInt64([-numIpTokens]), g.constInt64([1])]);
   const face = g.op("Slice", [ehs, g.constInt64([-numIpTokens]), tokenCount, g.constInt64([1])]);
 
-  const processorIndex = new Map(attentionProcessorPaths(plan).map((path, i) => [path, i]));
+  const processors = new AttentionProcessors(UNET_PROCESSOR_SECTIONS);
+  const attn2 = decoupledCrossAttention({ text, face, contextDim: crossDim, ipScale, ipWeights, processors });
   const temb = timeEmbedding(g, w, cond, coreTimeEmbeddingSpec(cfg, plan, timeIdCount));
   const ctx: BlockContext = {
     g,
     temb: { value: temb, channels: plan.tembChannels },
     groups: plan.groups,
     eps: plan.eps,
-    crossAttention: decoupledCrossAttention({ text, face, contextDim: crossDim, ipScale, ipWeights, processorIndex }),
+    crossAttention: attn2.crossAttention,
+    processors,
   };
 
   const inPad = (cfg.conv_in_kernel - 1) / 2;
@@ -144,5 +147,6 @@ export function buildUnet(rawConfig: unknown, unetWeights: Weights, ipWeights: W
   const normed = silu(g, groupNorm(g, w, "conv_norm_out", h, channels, plan.groups, plan.eps));
   const out = conv2d(g, w, "conv_out", normed, channels, cfg.out_channels, { kernel: cfg.conv_out_kernel, padding: outPad });
   g.floatOutput("noise_pred", out, ["batch", cfg.out_channels, "height", "width"]);
-  return g;
+  attn2.resolveIpWeights();
+  return Object.assign(g, { attentionProcessors: processors.paths() });
 }

@@ -1,6 +1,7 @@
 /** What every UNet/ControlNet block needs besides its own weights: the graph, the time embedding, norms and cross-attention. */
 import type { GraphBuilder } from "../graph/graph-builder.ts";
 import type { Weights } from "../weights.ts";
+import type { AttentionProcessors } from "./attention-processors.ts";
 
 export interface AttentionDims {
   /** Query width (the block's channels). */
@@ -24,6 +25,8 @@ export interface BlockContext {
   groups: number;
   eps: number;
   crossAttention: CrossAttentionFn;
+  /** Where each Attention is recorded as it is built (the UNet's IP weights are indexed by that order). */
+  processors?: AttentionProcessors;
 }
 
 /** A skip connection saved on the way down, with its channel count (the up path concatenates it). */

@@ -18,6 +18,8 @@ export function basicTransformerBlock(ctx: BlockContext, w: Weights, path: strin
   const { g } = ctx;
   const dims = { channels, heads };
   let h = hidden;
+  ctx.processors?.record(`${path}.attn1`);
+  ctx.processors?.record(`${path}.attn2`);
   h = g.op("Add", [h, selfAttention(g, w.scope("attn1."), layerNorm(g, w, "norm1", h, channels), dims)]);
   h = g.op("Add", [h, ctx.crossAttention(g, w.scope("attn2."), `${path}.attn2`, layerNorm(g, w, "norm2", h, channels), dims)]);
   h = g.op("Add", [h, gegluFeedForward(g, w.scope("ff."), layerNorm(g, w, "norm3", h, channels), channels)]);

@@ -129,6 +129,36 @@ export class GraphBuilder {
     return this.op("Cast", [name], { to: ELEM[this.computeType] });
   }
 
+  /**
+   * A weight whose checkpoint tensor is known only once more of the graph is built: returns the value
+   * name to use now, and `resolve` adds the initializer (and any cast, placed first in the graph, so
+   * the node order stays topological) under that name later.
+   */
+  deferredWeight(name: string): { value: string; resolve: (t: Float32Tensor, checkpointKey: string, transform?: "none" | "transpose") => void } {
+    let resolved = false;
+    return {
+      value: name,
+      resolve: (t, checkpointKey, transform = "none") => {
+        if (resolved) throw new Error(`deferred weight ${name} resolved twice`);
+        resolved = true;
+        if (this.options.dryRun) {
+          this.weights.push({ initializer: name, checkpointKey, shape: t.shape, transform });
+          return;
+        }
+        if (transform === "transpose" && t.shape.length !== 2) throw new Error(`transpose of ${checkpointKey} needs a matrix`);
+        const data = transform === "transpose" ? transpose2d(t.data, t.shape[0]!, t.shape[1]!) : t.data;
+        const dims = transform === "transpose" ? [t.shape[1]!, t.shape[0]!] : [...t.shape];
+        const stored = this.weightType === this.computeType ? name : `${name}:stored`;
+        if (this.initializers.some((i) => i.name === stored)) throw new Error(`initializer ${stored} added twice`);
+        this.weights.push({ initializer: stored, checkpointKey, shape: t.shape, transform });
+        this.addFloatInitializer(stored, data, dims, this.weightType);
+        if (stored !== name) {
+          this.nodes.unshift({ opType: "Cast", name: this.fresh("Cast"), input: [stored], output: [name], attribute: [attribute("to", ELEM[this.computeType])] });
+        }
+      },
+    };
+  }
+
   /** A float constant in the compute type (deduplicated). */
   constFloat(values: ArrayLike<number>, dims: number[] = []): string {
     const data = Float32Array.from(values);

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { attentionProcessorPaths } from "../../../models/compiler/blocks/attention-processors.ts";
 import { countParameters } from "../../../models/compiler/dry-run-weights.ts";
-import { buildUnet, UNetConfig, unetPlan } from "../../../models/compiler/unet.ts";
+import { buildUnet } from "../../../models/compiler/unet.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { openCheckpoint } from "../../../shared/checkpoint/open-checkpoint.ts";
 
@@ -45,7 +44,7 @@ describe("SDXL's UNet at real size, on paper", () => {
   });
 
   it("asks for IP weights of the 70 attn2 among SDXL's 140 attention processors, by processor index", () => {
-    const paths = attentionProcessorPaths(unetPlan(UNetConfig.parse(sdxl)));
+    const paths = graph.attentionProcessors;
     expect(paths).toHaveLength(140);
     const attn2 = paths.flatMap((p, i) => (p.endsWith(".attn2") ? [i] : []));
     expect(attn2).toHaveLength(70);

@@ -7,8 +7,7 @@ import { opCounts } from "../../../shared/onnx/onnx-model.ts";
 import { createSession } from "../../../shared/onnx/ort-session.ts";
 import { float32, maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { CompileError } from "../../../models/compiler/compile-error.ts";
-import { attentionProcessorPaths } from "../../../models/compiler/blocks/attention-processors.ts";
-import { buildUnet, UNetConfig, unetPlan } from "../../../models/compiler/unet.ts";
+import { buildUnet } from "../../../models/compiler/unet.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { compileUnetCase, runUnetCase } from "../../golden/components/unet.ts";
 import { atolOf, loadGoldenCase } from "../../golden/golden-case.ts";
@@ -112,7 +111,7 @@ describe("UNet2DConditionModel with InstantID's decoupled cross-attention", () =
   });
 
   it("takes each attn2's IP weights by its index in diffusers' attn_processors, as the adapter stores them", () => {
-    const paths = attentionProcessorPaths(unetPlan(UNetConfig.parse(config)));
+    const paths = build(unetTensors(), ipTensors()).attentionProcessors;
     const attn2 = paths.flatMap((p, i) => (p.endsWith(".attn2") ? [i] : []));
     const stored = new Set([...ipTensors().keys()].map((k) => Number(k.split(".")[1])));
     expect(new Set(attn2)).toEqual(stored);
