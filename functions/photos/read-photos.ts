@@ -3,9 +3,9 @@
  * shape is checked here; the image intake decides what is an image.
  */
 import { z } from "zod";
-import { decodeBase64 } from "../../shared/contract/base64.ts";
 import { fieldErrorsOf } from "../../shared/contract/problem.ts";
 import { ApiError, invalidRequest } from "../errors/api-error.ts";
+import { decodeBase64Photo } from "./base64-photo.ts";
 import { CreateIdentityJsonSchema, MAX_PHOTOS_PER_IDENTITY } from "../schemas/identity.ts";
 
 export async function readPhotos(contentType: string | undefined, body: Uint8Array): Promise<Uint8Array[]> {
@@ -48,19 +48,8 @@ function readJson(body: Uint8Array): Uint8Array[] {
   if (!parsed.success) throw invalidRequest(fieldErrorsOf(parsed.error as z.ZodError));
   const photos = parsed.data.images ?? [parsed.data.image as string];
   return photos.map((p, i) => {
-    const bytes = decodePhotoBase64(p);
+    const bytes = decodeBase64Photo(p);
     if (!bytes) throw invalidRequest([{ path: parsed.data.images ? `images.${i}` : "image", message: "not base64" }]);
     return bytes;
   });
-}
-
-function decodePhotoBase64(s: string): Uint8Array | undefined {
-  let b64 = s.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
-  if (b64.length % 4 !== 0) b64 += "=".repeat(4 - (b64.length % 4));
-  try {
-    const bytes = decodeBase64(b64);
-    return bytes.length > 0 ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
 }
