@@ -3,6 +3,8 @@
  * line: { pack: "antelopev2", dir: "models/packs/antelopev2" }.
  */
 import type { ExecutionProvider } from "../onnx/ort-session.ts";
+import type { Antelopev2Options } from "./antelopev2/antelopev2-pipeline.ts";
+import type { LiteOptions } from "./lite/lite-pipeline.ts";
 
 export interface SessionConfig {
   readonly providers?: ExecutionProvider[];
@@ -10,28 +12,16 @@ export interface SessionConfig {
   readonly intraOpThreads?: number;
 }
 
-export interface LitePackConfig extends SessionConfig {
+export interface LitePackConfig extends SessionConfig, LiteOptions {
   readonly pack: "lite";
   /** Folder with fr_detect.onnx, fr_landmark.onnx, fr_feature.onnx. */
   readonly dir: string;
-  readonly scoreThreshold?: number;
-  readonly nmsThreshold?: number;
 }
 
-export interface Antelopev2PackConfig extends SessionConfig {
+export interface Antelopev2PackConfig extends SessionConfig, Antelopev2Options {
   readonly pack: "antelopev2";
   /** insightface's antelopev2 folder. */
   readonly dir: string;
-  /** Default scrfd_10g_bnkps.onnx. */
-  readonly detectorFile?: string;
-  /** Default glintr100.onnx. */
-  readonly recognizerFile?: string;
-  /** Default 640. */
-  readonly detSize?: number;
-  /** Default 0.5. */
-  readonly scoreThreshold?: number;
-  /** Default 0.4. */
-  readonly nmsThreshold?: number;
 }
 
 export type FacePackConfig = LitePackConfig | Antelopev2PackConfig;

@@ -6,7 +6,6 @@ import type { DecodedImage, DetectedFace } from "../face-analyser.ts";
 import { normCrop } from "../align.ts";
 import { FaceAnalysisError } from "../face-analysis-error.ts";
 import { FaceEmbedder } from "../face-embedder.ts";
-import type { Antelopev2PackConfig } from "../face-pack-config.ts";
 import { sortByArea, type FacePipeline } from "../face-pipeline.ts";
 import type { FaceBackend } from "../face-session.ts";
 import { SCRFD_DEFAULTS } from "../scrfd-decode.ts";
@@ -15,8 +14,18 @@ import { ScrfdDetector } from "./scrfd-detector.ts";
 export const ANTELOPEV2_FILES = { detector: "scrfd_10g_bnkps.onnx", recognizer: "glintr100.onnx" } as const;
 const HINT = "put insightface's antelopev2 folder (scrfd_10g_bnkps.onnx, glintr100.onnx) there";
 
-/** What Antelopev2PackConfig holds besides the folder and the session settings. */
-export type Antelopev2Options = Partial<Pick<Antelopev2PackConfig, "detectorFile" | "recognizerFile" | "detSize" | "scoreThreshold" | "nmsThreshold">>;
+export interface Antelopev2Options {
+  /** Default scrfd_10g_bnkps.onnx. */
+  readonly detectorFile?: string;
+  /** Default glintr100.onnx. */
+  readonly recognizerFile?: string;
+  /** Default 640. */
+  readonly detSize?: number;
+  /** Default 0.5. */
+  readonly scoreThreshold?: number;
+  /** Default 0.4. */
+  readonly nmsThreshold?: number;
+}
 
 export async function createAntelopev2Pipeline(backend: FaceBackend, config: Antelopev2Options = {}): Promise<FacePipeline> {
   const det = await backend.openSession(config.detectorFile ?? ANTELOPEV2_FILES.detector, HINT);

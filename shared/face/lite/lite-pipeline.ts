@@ -13,6 +13,7 @@ import { ULTRALIGHT_DEFAULTS, UltraLightDetector } from "./ultralight-detector.t
 const HINT = "fetch the lite pack with `npm run models:face`";
 
 export interface LiteOptions {
+  /** Default 0.7 (ULTRALIGHT_DEFAULTS). */
   readonly scoreThreshold?: number;
   readonly nmsThreshold?: number;
 }

@@ -1,0 +1,101 @@
+/**
+ * The web app's bytes on Node: the built app from dist/web (built once here when missing),
+ * onnxruntime-web's wasm files from node_modules, and the face pack's models from its folder.
+ * Files are read once and kept in memory (the largest, the 27 MB wasm binary, only when asked for).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { FacePackName } from "../../shared/face/face-analyser.ts";
+import { ANTELOPEV2_FILES } from "../../shared/face/antelopev2/antelopev2-pipeline.ts";
+import { LITE_PACK_SHA256 } from "../../shared/face/lite/lite-pack-manifest.ts";
+import type { WebAppAssets, WebAsset, WebFacePackFile } from "../../functions/routes/web-app.ts";
+import { DEFAULT_WEB_OUT_DIR, ensureWebApp } from "../build.ts";
+
+export interface NodeWebAssetsOptions {
+  /** The face pack the edge serves, and its folder. */
+  readonly facePack: { readonly pack: FacePackName; readonly dir: string };
+  /** The built app; default dist/web. */
+  readonly outDir?: string;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".txt": "text/plain; charset=utf-8",
+  ".wasm": "application/wasm",
+};
+
+function contentType(name: string): string {
+  return CONTENT_TYPES[/\.[a-z]+$/.exec(name)?.[0] ?? ""] ?? "application/octet-stream";
+}
+
+/** onnxruntime-web's dist folder and version, found through Node's resolver (no fixed node_modules path). */
+export function onnxruntimeWebDist(): { dir: string; version: string } {
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve("onnxruntime-web"));
+  const pkg = JSON.parse(readFileSync(join(dir, "..", "package.json"), "utf8")) as { version: string };
+  return { dir, version: pkg.version };
+}
+
+/** Only the files the `webgpu` build loads (it runs both its WebGPU and its wasm provider from them). */
+const ORT_FILES = new Set(["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]);
+
+export function nodeWebAppAssets(options: NodeWebAssetsOptions): WebAppAssets {
+  const outDir = options.outDir ?? DEFAULT_WEB_OUT_DIR;
+  const ort = onnxruntimeWebDist();
+  const cache = new Map<string, Promise<Uint8Array | null>>();
+  const cached = (path: string): Promise<Uint8Array | null> => {
+    let p = cache.get(path);
+    if (!p) {
+      p = readFile(path).then(
+        (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+        () => null,
+      );
+      cache.set(path, p);
+      void p.then((b) => b === null && cache.delete(path));
+    }
+    return p;
+  };
+  let built: Promise<unknown> | null = null;
+  const ensureBuilt = () => (built ??= ensureWebApp(outDir).catch((err: unknown) => ((built = null), Promise.reject(err))));
+  const appAsset = async (name: string): Promise<WebAsset | null> => {
+    await ensureBuilt();
+    const body = await cached(join(outDir, name));
+    return body && { body, contentType: contentType(name) };
+  };
+
+  const packFileNames = options.facePack.pack === "lite" ? Object.keys(LITE_PACK_SHA256) : [ANTELOPEV2_FILES.detector, ANTELOPEV2_FILES.recognizer];
+  let pack: Promise<{ pack: FacePackName; files: WebFacePackFile[] }> | null = null;
+  const facePack = () =>
+    (pack ??= (async () => {
+      const files: WebFacePackFile[] = [];
+      for (const name of packFileNames) {
+        const path = join(options.facePack.dir, name);
+        if (!existsSync(path)) continue;
+        const bytes = (await cached(path))!;
+        // The lite pack's pins are what the page checks, so a damaged file on disk fails in the browser too.
+        const sha256 = options.facePack.pack === "lite" ? LITE_PACK_SHA256[name]! : createHash("sha256").update(bytes).digest("hex");
+        files.push({ name, sha256, bytes: bytes.byteLength });
+      }
+      return { pack: options.facePack.pack, files };
+    })());
+
+  return {
+    page: async () => (await appAsset("index.html"))!,
+    appFile: (name) => (name === "index.html" || name === "build.json" ? Promise.resolve(null) : appAsset(name)),
+    ortVersion: ort.version,
+    ortFile: async (name) => {
+      if (!ORT_FILES.has(name)) return null;
+      const body = await cached(join(ort.dir, name));
+      return body && { body, contentType: contentType(name) };
+    },
+    facePack,
+    faceModel: async (name) => ((await facePack()).files.some((f) => f.name === name) ? cached(join(options.facePack.dir, name)) : null),
+  };
+}
