@@ -82,20 +82,22 @@ async function serveEdge(runtimeUrl: string, dataDir: string): Promise<Ready> {
       identities: createCachedIdentityStore(stores.identities, 1000),
       apiKeys: createCachedApiKeyStore(stores.apiKeys, { maxEntries: 1000, changedElsewhere: sqliteChangeProbe(db) }),
     },
-    faceAnalyser: {
-      pack: "lite",
-      analyse: async (img) => [
-        {
-          bbox: [0, 0, img.width, img.height],
-          score: 1,
-          kps: [[20, 20], [44, 20], [32, 32], [22, 44], [42, 44]],
-          embedding,
-          pack: "lite",
-        },
-      ],
+    photoAnalyser: {
+      analyse: async () => ({
+        width: 64,
+        height: 64,
+        faces: [
+          {
+            bbox: [0, 0, 64, 64],
+            score: 1,
+            kps: [[20, 20], [44, 20], [32, 32], [22, 44], [42, 44]],
+            embedding,
+            pack: "lite",
+          },
+        ],
+      }),
       close: async () => {},
     },
-    decodePhoto: async () => ({ rgb: new Uint8Array(64 * 64 * 3), width: 64, height: 64 }),
     runtime: createNodeRuntimeClient({ baseUrl: runtimeUrl, token: "bench" }),
     log: (m, e) => console.error(m, e),
   });

@@ -3,7 +3,6 @@
  * everything it touches comes in through `EdgeDeps` (see node.ts for the Node wiring).
  */
 import { Hono } from "hono";
-import type { FaceAnalyser } from "../shared/face/face-analyser.ts";
 import { InProcessGenerationCoordinator } from "./coordinator/in-process-coordinator.ts";
 import { randomId, type IdGenerator } from "./crypto/random-id.ts";
 import type { EdgeEnv } from "./env.ts";
@@ -11,11 +10,11 @@ import { apiKeyAuth } from "./middleware/auth/index.ts";
 import { idempotency } from "./middleware/idempotency/index.ts";
 import { handleErrors, notFoundOrMethodNotAllowed, type ErrorLog } from "./middleware/problem/index.ts";
 import { requestRateLimit } from "./middleware/rate-limit/index.ts";
-import type { DecodePhoto } from "./photos/decode-photo.ts";
 import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { identityRoutes } from "./routes/identities.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import type { PhotoAnalyser } from "./ports/photo-analysis.ts";
 import type { RuntimeClient } from "./runtime-client/runtime-client.ts";
 import { GenerationService } from "./services/generations/generation-service.ts";
 import { IdentityService } from "./services/identities/identity-service.ts";
@@ -23,8 +22,8 @@ import type { Stores } from "./stores/stores.ts";
 
 export interface EdgeDeps {
   readonly stores: Stores;
-  readonly faceAnalyser: FaceAnalyser;
-  readonly decodePhoto: DecodePhoto;
+  /** Photo bytes to faces (in-process on Node, the runtime's /v1/faces/analyze on Workers). */
+  readonly photoAnalyser: PhotoAnalyser;
   readonly runtime: RuntimeClient;
   /** Owns running generations; default: this process (InProcessGenerationCoordinator). */
   readonly coordinator?: GenerationCoordinator;
@@ -55,8 +54,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
 
   const identities = new IdentityService({
     store: stores.identities,
-    analyser: deps.faceAnalyser,
-    decodePhoto: deps.decodePhoto,
+    photoAnalyser: deps.photoAnalyser,
     clock,
     newId,
   });

@@ -3,10 +3,12 @@
  * token, GET /healthz and GET /metrics for the platform.
  */
 import { Hono } from "hono";
-import { RUNTIME_GENERATE_PATH, RUNTIME_HEALTH_PATH, type RuntimeGenerateRequest } from "../../shared/contract/index.ts";
+import { RUNTIME_FACES_ANALYZE_PATH, RUNTIME_GENERATE_PATH, RUNTIME_HEALTH_PATH, type RuntimeGenerateRequest } from "../../shared/contract/index.ts";
 import type { PackCapabilities } from "../pipeline/admission.ts";
 import type { GenerationQueue } from "../queue/generation-queue.ts";
 import { bearerAuth } from "./bearer-auth.ts";
+import type { RuntimeFaceService } from "./face-service.ts";
+import { facesAnalyzeHandler } from "./faces-route.ts";
 import type { GenerationJobPayload } from "./generation-job.ts";
 import { generateHandler } from "./generate-route.ts";
 import { problemResponse } from "./problem-response.ts";
@@ -28,6 +30,8 @@ export interface RuntimeAppDeps {
   readonly batchKey: (r: RuntimeGenerateRequest) => string;
   readonly metrics: RuntimeMetrics;
   readonly health: () => HealthReport;
+  /** Serves POST /v1/faces/analyze when given (for edges that cannot analyse photos themselves). */
+  readonly faces?: RuntimeFaceService;
   readonly keepaliveMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -41,6 +45,10 @@ export function createRuntimeApp(d: RuntimeAppDeps): Hono {
   app.get("/metrics", () => new Response(d.metrics.registry.render(), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }));
   app.use(RUNTIME_GENERATE_PATH, bearerAuth(d.token, () => d.metrics.errors.inc({ code: "unauthorized" })));
   app.post(RUNTIME_GENERATE_PATH, generateHandler(d));
+  if (d.faces) {
+    app.use(RUNTIME_FACES_ANALYZE_PATH, bearerAuth(d.token, () => d.metrics.errors.inc({ code: "unauthorized" })));
+    app.post(RUNTIME_FACES_ANALYZE_PATH, facesAnalyzeHandler({ faces: d.faces, metrics: d.metrics, ...(d.log ? { log: d.log } : {}) }));
+  }
   app.notFound(() => problemResponse(404, "invalid_request", "No such route"));
   app.onError((err) => {
     d.log?.(`unhandled: ${err.stack ?? err.message}`);

@@ -1,9 +1,15 @@
 /** RFC 9457 problem+json answers with the contract's stable codes. */
-import { PROBLEM_CONTENT_TYPE, type Problem, type ProblemFieldError, type RuntimeErrorCode } from "../../shared/contract/index.ts";
+import {
+  PROBLEM_CONTENT_TYPE,
+  type FacesAnalyzeErrorCode,
+  type Problem,
+  type ProblemFieldError,
+  type RuntimeErrorCode,
+} from "../../shared/contract/index.ts";
 
 export function problemResponse(
   status: number,
-  code: RuntimeErrorCode,
+  code: RuntimeErrorCode | FacesAnalyzeErrorCode,
   title: string,
   extra: { detail?: string; errors?: ProblemFieldError[]; headers?: Record<string, string> } = {},
 ): Response {

@@ -1,6 +1,10 @@
 /** The runtime's settings, from environment variables, each checked with a message naming the variable. */
 import { resolve } from "node:path";
+import type { FacePackName } from "../../shared/face/face-analyser.ts";
+import { DEFAULT_FACE_PACK_DIRS } from "../../shared/face/pack-dirs.ts";
+import { DEFAULT_IMAGE_LIMITS } from "../../shared/image/image-intake.ts";
 import type { ExecutionProvider } from "../../shared/onnx/ort-session.ts";
+import type { RuntimeFacesConfig } from "./face-service.ts";
 
 export interface RuntimeConfig {
   readonly packDir: string;
@@ -21,6 +25,8 @@ export interface RuntimeConfig {
   readonly shutdownGraceMs: number;
   readonly promptCacheSize: number;
   readonly faceCacheSize: number;
+  /** POST /v1/faces/analyze's pack, photo limits and workers; default: facesConfigFromEnv({}). */
+  readonly faces?: RuntimeFacesConfig;
 }
 
 export class RuntimeConfigError extends Error {
@@ -49,6 +55,29 @@ export function runtimeConfigFromEnv(env: Readonly<Record<string, string | undef
     shutdownGraceMs: int(env, "RUNTIME_SHUTDOWN_GRACE_MS", 30_000, 0, 3_600_000),
     promptCacheSize: int(env, "RUNTIME_PROMPT_CACHE", 256, 0, 1_000_000),
     faceCacheSize: int(env, "RUNTIME_FACE_CACHE", 1024, 0, 1_000_000),
+    faces: facesConfigFromEnv(env, cwd),
+  };
+}
+
+/**
+ * POST /v1/faces/analyze's settings: RUNTIME_FACE_PACK (lite | antelopev2; default lite),
+ * RUNTIME_FACE_PACK_DIR (default: the pack's usual folder), RUNTIME_FACE_WORKERS (default 1), and
+ * the photo limits under the same names as the Node edge's (PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS), so
+ * one setting gives both edges the same intake.
+ */
+export function facesConfigFromEnv(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): RuntimeFacesConfig {
+  const pack = env.RUNTIME_FACE_PACK || "lite";
+  if (!Object.hasOwn(DEFAULT_FACE_PACK_DIRS, pack)) {
+    throw new RuntimeConfigError(`RUNTIME_FACE_PACK must be one of ${Object.keys(DEFAULT_FACE_PACK_DIRS).join(", ")}, got "${pack}"`);
+  }
+  const name = pack as FacePackName;
+  return {
+    pack: { pack: name, dir: env.RUNTIME_FACE_PACK_DIR ? resolve(cwd, env.RUNTIME_FACE_PACK_DIR) : DEFAULT_FACE_PACK_DIRS[name] },
+    photoLimits: {
+      maxBytes: int(env, "PHOTO_MAX_BYTES", DEFAULT_IMAGE_LIMITS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+      maxPixels: int(env, "PHOTO_MAX_PIXELS", DEFAULT_IMAGE_LIMITS.maxPixels, 1, Number.MAX_SAFE_INTEGER),
+    },
+    workers: int(env, "RUNTIME_FACE_WORKERS", 1, 1, 64),
   };
 }
 

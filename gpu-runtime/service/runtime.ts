@@ -12,8 +12,9 @@ import type { SessionReport } from "../sessions/load-pack-sessions.ts";
 import { WorkerNetworks } from "../sessions/worker-networks.ts";
 import { ClipTokenizer } from "../../shared/tokenizer/index.ts";
 import { createRuntimeApp } from "./app.ts";
+import { RuntimeFaceService } from "./face-service.ts";
 import { pipelineBatchRunner, type GenerationJobPayload } from "./generation-job.ts";
-import type { RuntimeConfig } from "./runtime-config.ts";
+import { facesConfigFromEnv, type RuntimeConfig } from "./runtime-config.ts";
 import { createRuntimeMetrics, type RuntimeMetrics } from "./runtime-metrics.ts";
 
 export interface Runtime {
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly networks: WorkerNetworks;
   readonly queue: GenerationQueue<GenerationJobPayload>;
   readonly metrics: RuntimeMetrics;
+  /** POST /v1/faces/analyze's analyser (its workers start on the first request). */
+  readonly faces: RuntimeFaceService;
   readonly sessions: readonly SessionReport[];
   /** Refuses new work, lets running requests finish for `graceMs`, fails the rest, stops the workers. */
   close(graceMs?: number): Promise<void>;
@@ -65,6 +68,7 @@ export async function startRuntime(cfg: RuntimeSettings, log: (line: string) => 
   metrics = createRuntimeMetrics(() => queue.stats);
   let shuttingDown = false;
   const providers = Object.fromEntries(sessions.map((s) => [s.network, s.provider]));
+  const faces = new RuntimeFaceService(cfg.faces ?? facesConfigFromEnv({}));
   const app = createRuntimeApp({
     token: cfg.token,
     queue,
@@ -72,6 +76,7 @@ export async function startRuntime(cfg: RuntimeSettings, log: (line: string) => 
     batchKey: (r) => pipeline.batchKey(r),
     metrics,
     health: () => ({ status: shuttingDown ? "shutting_down" : "ok", pack: manifest.name, providers, queue: queue.stats }),
+    faces,
     log,
   });
   return {
@@ -81,11 +86,13 @@ export async function startRuntime(cfg: RuntimeSettings, log: (line: string) => 
     networks,
     queue,
     metrics,
+    faces,
     sessions,
     async close(graceMs = cfg.shutdownGraceMs) {
       if (shuttingDown) return;
       shuttingDown = true;
       await queue.close(graceMs);
+      await faces.close();
       await networks.close();
     },
   };

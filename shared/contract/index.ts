@@ -8,3 +8,4 @@ export * from "./runtime-events.ts";
 export * from "./settings.ts";
 export * from "./sse.ts";
 export * from "./styles.ts";
+export * from "./faces.ts";

@@ -9,6 +9,7 @@ import { answerClientErrorsWithProblems } from "./client-error.ts";
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
+import { createNodePhotoAnalyser } from "./photo-analyser.ts";
 import { createCachedApiKeyStore } from "../../stores/cached/api-key-store.ts";
 import { createCachedIdentityStore } from "../../stores/cached/identity-store.ts";
 import { sqliteChangeProbe } from "./sqlite/change-probe.ts";
@@ -42,8 +43,8 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
     for (const close of opened.splice(0).reverse()) await close();
   };
   try {
-    const faceAnalyser = await opts.faceKit.createFaceAnalyser();
-    opened.push(() => faceAnalyser.close());
+    const photoAnalyser = createNodePhotoAnalyser(opts.faceKit.decodePhoto, await opts.faceKit.createFaceAnalyser());
+    opened.push(() => photoAnalyser.close());
     const { stores: sqlite, db } = createSqliteStores(opts.dataDir);
     opened.push(() => {
       db.close();
@@ -63,8 +64,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
         // The keys CLI revokes from another process: data_version tells this connection so.
         apiKeys: createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) }),
       },
-      faceAnalyser,
-      decodePhoto: opts.faceKit.decodePhoto,
+      photoAnalyser,
       runtime,
       log,
     });

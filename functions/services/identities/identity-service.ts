@@ -4,19 +4,18 @@
  * uploads of the same photos share one analysis. Photos are never stored, only their hash.
  */
 import { EMBEDDING_DIM, FACE_PACKS, type FacePack } from "../../../shared/contract/limits.ts";
-import type { DetectedFace, FaceAnalyser } from "../../../shared/face/face-analyser.ts";
+import type { DetectedFace } from "../../../shared/face/face-analyser.ts";
 import { sha256Hex } from "../../crypto/sha256.ts";
 import type { IdGenerator } from "../../crypto/random-id.ts";
 import { ApiError, notFound } from "../../errors/api-error.ts";
-import type { DecodePhoto } from "../../photos/decode-photo.ts";
 import { intakeProblem } from "../../photos/intake-errors.ts";
+import type { PhotoAnalyser } from "../../ports/photo-analysis.ts";
 import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
 import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
 
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
-  readonly analyser: FaceAnalyser;
-  readonly decodePhoto: DecodePhoto;
+  readonly photoAnalyser: PhotoAnalyser;
   readonly clock: () => number;
   readonly newId: IdGenerator;
 }
@@ -61,16 +60,17 @@ export class IdentityService {
   }
 
   async #analyseAndStore(userId: string, contentHash: string, photos: readonly Uint8Array[]): Promise<RegisterResult> {
-    const { analyser, decodePhoto } = this.#deps;
+    const { photoAnalyser } = this.#deps;
     const analysed: { face: DetectedFace; faces: number; width: number; height: number }[] = [];
     for (let i = 0; i < photos.length; i++) {
       let image;
       try {
-        image = await decodePhoto(photos[i]);
+        image = await photoAnalyser.analyse(photos[i]);
       } catch (e) {
+        // Intake refusals become 4xx problems; anything else (a broken pack, a runtime down) stays a 5xx.
         throw intakeProblem(e, i, photos.length) ?? e;
       }
-      const faces = await analyser.analyse(image);
+      const { faces } = image;
       if (faces.length === 0) {
         throw new ApiError(422, "no_face_detected", "No face detected", {
           detail: photos.length > 1 ? `photo ${i + 1} of ${photos.length} has no face` : "the photo has no face",
