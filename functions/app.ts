@@ -94,7 +94,13 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
       maxBodyBytes: deps.maxIdentityBodyBytes ?? DEFAULT_MAX_IDENTITY_BODY_BYTES,
     }),
   );
-  app.route("/v1/generations", generationRoutes({ service: generations, idempotency: idem }));
+  app.route(
+    "/v1/generations",
+    generationRoutes({
+      service: generations,
+      idempotency: (replay) => idempotency({ store: stores.idempotency, clock, replay }),
+    }),
+  );
 
   return { app, generations, identities, close: () => generations.close() };
 }

@@ -181,14 +181,18 @@ export class InProcessGenerationCoordinator implements GenerationCoordinator {
     const settings = running.record.settings;
     switch (ev.type) {
       case "accepted":
-        // Position 0: the runtime starts it now; more: it waits behind that many requests.
-        if (ev.data.queuePosition > 0) {
+      case "queued":
+        // Waiting behind `queuePosition` requests (0: next); running only once the runtime says so.
+        if (running.status === "queued" && running.queuePosition !== ev.data.queuePosition) {
+          const first = running.queuePosition === null;
           running.queuePosition = ev.data.queuePosition;
-          this.#emit(running, { event: "queued", data: this.#view(running) });
-        } else {
-          running.queuePosition = null;
-          running.status = "running";
+          // A client already has the queued event; a new one only says the place changed.
+          if (!first || ev.data.queuePosition > 0) this.#emit(running, { event: "queued", data: this.#view(running) });
         }
+        return false;
+      case "started":
+        running.status = "running";
+        running.queuePosition = null;
         return false;
       case "progress":
         running.status = "running";
@@ -224,6 +228,7 @@ export class InProcessGenerationCoordinator implements GenerationCoordinator {
     return generationView({
       ...running.record,
       status: running.status,
+      queuePosition: running.queuePosition,
       progressStep: running.step,
       images: [...running.images],
     });

@@ -8,19 +8,41 @@ import { limitBody } from "../middleware/body-limit/index.ts";
 import { CreateGenerationSchema } from "../schemas/generation.ts";
 import type { GenerationService } from "../services/generations/generation-service.ts";
 import { generationPath, generationView } from "../services/generations/generation-view.ts";
+import type { StoredResponse } from "../stores/idempotency-store.ts";
+import { TERMINAL_STATUSES } from "../stores/generation-store.ts";
 import { relayEvents } from "./sse-relay.ts";
+
+/** How a replay of an Idempotency-Key is answered (see middleware/idempotency). */
+export type IdempotentReplay = (c: Context<EdgeEnv>, stored: StoredResponse) => Promise<Response | undefined>;
 
 export interface GenerationRoutesDeps {
   readonly service: GenerationService;
-  readonly idempotency: MiddlewareHandler<EdgeEnv>;
+  /** The Idempotency-Key middleware, given this route's replay handler. */
+  readonly idempotency: (replay: IdempotentReplay) => MiddlewareHandler<EdgeEnv>;
 }
 
-const MAX_GENERATION_BODY = 64 * 1024;
+export const MAX_GENERATION_BODY = 64 * 1024;
+/** The longest `Prefer: wait=N` honoured, in seconds. */
+export const MAX_PREFER_WAIT_SECONDS = 60;
 
 export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
-  app.post("/", limitBody(MAX_GENERATION_BODY), d.idempotency, async (c) => {
+  const replay: IdempotentReplay = async (c, stored) => {
+    const prefix = generationPath("");
+    if (stored.status >= 300 || !stored.location?.startsWith(prefix)) return undefined;
+    const id = stored.location.slice(prefix.length);
+    const userId = c.get("principal").userId;
+    c.header("Location", stored.location);
+    // The generation as it is now, not the snapshot taken when it was created.
+    if (wantsStream(c.req.header("accept"))) {
+      return streamEvents(c, d.service, userId, id, parseLastEventId(c.req.header("last-event-id")));
+    }
+    const record = await d.service.get(userId, id);
+    return c.json(generationView(record), TERMINAL_STATUSES.has(record.status) && stored.status === 201 ? 201 : 202);
+  };
+
+  app.post("/", limitBody(MAX_GENERATION_BODY), d.idempotency(replay), async (c) => {
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (mediaType !== "application/json") {
       throw new ApiError(415, "unsupported_media_type", "Unsupported media type", { detail: "Send application/json." });
@@ -48,8 +70,15 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
       return streamEvents(c, d.service, principal.userId, record.id, undefined);
     }
 
+    const waitSeconds = preferWait(c.req.header("prefer"));
     const record = await d.service.start(principal, parsed.data);
     c.header("Location", generationPath(record.id));
+    if (waitSeconds !== undefined) {
+      c.header("Preference-Applied", `wait=${waitSeconds}`);
+      const now = await d.service.waitUntilFinished(principal.userId, record.id, waitSeconds * 1000);
+      if (TERMINAL_STATUSES.has(now.status)) return c.json(generationView(now), 201);
+      return c.json(generationView(now), 202);
+    }
     return c.json(generationView(record), 202);
   });
 
@@ -68,6 +97,11 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
     return c.json(generationView(record));
   });
 
+  app.delete("/:id", async (c) => {
+    await d.service.delete(c.get("principal").userId, c.req.param("id"));
+    return c.body(null, 204);
+  });
+
   app.get("/:id/images/:n", async (c) => {
     const n = c.req.param("n");
     if (!/^(0|[1-9][0-9]{0,2})$/.test(n)) throw notFound("image_not_found", "Image");
@@ -81,6 +115,16 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
 }
 
 const wantsStream = (accept: string | undefined) => (accept ?? "").includes(SSE_CONTENT_TYPE);
+
+/** `Prefer: wait=N` (RFC 7240), capped; undefined when absent or malformed. */
+export function preferWait(prefer: string | undefined): number | undefined {
+  if (!prefer) return undefined;
+  for (const pref of prefer.split(",")) {
+    const m = /^\s*wait\s*=\s*"?([0-9]{1,6})"?\s*(;.*)?$/i.exec(pref);
+    if (m) return Math.min(Number(m[1]), MAX_PREFER_WAIT_SECONDS);
+  }
+  return undefined;
+}
 
 async function streamEvents(
   c: Context<EdgeEnv>,

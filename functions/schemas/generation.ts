@@ -62,7 +62,12 @@ export const GenerationImageSchema = z.object({
 
 export const GenerationSchema = z.object({
   id: z.string(),
-  status: z.enum(GENERATION_STATUSES),
+  status: z.enum(GENERATION_STATUSES).meta({
+    description: "queued while the runtime's queue holds it, running once the runtime started it.",
+  }),
+  queuePosition: z.number().int().min(0).nullable().meta({
+    description: "While queued: requests ahead of it in the runtime's queue, when the runtime said so; else null.",
+  }),
   identityId: z.string(),
   poseIdentityId: z.string().nullable(),
   embeddingModel: z.enum(FACE_PACKS).optional(),

@@ -71,6 +71,11 @@ export interface GenerationStore {
    * (the first outcome wins: a cancel racing a failure keeps whichever came first).
    */
   finish(id: string, outcome: GenerationOutcome, nowMs: number): Promise<boolean>;
+  /**
+   * Removes the user's generation and its image rows (DELETE /v1/generations/{id}: an image of a
+   * person is personal data); false when there was none. Optional until every adapter has it.
+   */
+  delete?(userId: string, id: string): Promise<boolean>;
   /** Marks generations left unfinished by a previous process as failed; returns how many. */
   failUnfinished(code: string, message: string, nowMs: number): Promise<number>;
 }

@@ -32,6 +32,13 @@ export class JobHandle<P> implements QueuedJob<P> {
   settle!: (o: JobOutcome) => void;
   /** Set by the queue: drops a waiting job at once. */
   onCancel: (() => void) | undefined;
+  /** True once a runner took the job; `onStart` is called then (set it after checking this). */
+  started = false;
+  onStart: (() => void) | undefined;
+  /** Called when the number of jobs ahead of this waiting one changes. */
+  onQueueMove: ((queuePosition: number) => void) | undefined;
+  /** Jobs ahead of this one now (while waiting). */
+  position: number;
 
   constructor(
     readonly payload: P,
@@ -41,6 +48,7 @@ export class JobHandle<P> implements QueuedJob<P> {
     readonly queuePosition: number,
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.position = queuePosition;
   }
 
   /** Idempotent: the first reason wins. A running job stops at its next denoising step. */
@@ -88,6 +96,7 @@ export class GenerationQueue<P> {
       if (i === -1) return;
       this.waiting.splice(i, 1);
       job.settle({ status: "cancelled", reason: job.cancelReason! });
+      this.announcePositions();
     };
     this.waiting.push(job);
     this.pump();
@@ -133,6 +142,18 @@ export class GenerationQueue<P> {
       for (const job of batch) this.waiting.splice(this.waiting.indexOf(job), 1);
       this.start(batch);
     }
+    this.announcePositions();
+  }
+
+  /** Tells each waiting job whose place moved how many jobs are now ahead of it. */
+  private announcePositions(): void {
+    const busy = this.batches.size < this.o.concurrency ? 0 : this.running.size;
+    this.waiting.forEach((job, i) => {
+      const position = i + busy;
+      if (position === job.position) return;
+      job.position = position;
+      job.onQueueMove?.(position);
+    });
   }
 
   private compatibleWith(head: JobHandle<P>): JobHandle<P>[] {
@@ -148,7 +169,11 @@ export class GenerationQueue<P> {
   }
 
   private start(batch: JobHandle<P>[]): void {
-    for (const job of batch) this.running.add(job);
+    for (const job of batch) {
+      this.running.add(job);
+      job.started = true;
+      job.onStart?.();
+    }
     const t0 = performance.now();
     const p = this.o
       .run(batch)

@@ -84,6 +84,10 @@ export function generateHandler(d: GenerateRouteDeps) {
     c.req.raw.signal.addEventListener("abort", () => handle.cancel("client_gone"), { once: true });
     d.metrics.requests.inc();
     stream.send({ type: "accepted", data: { ...(request.requestId ? { requestId: request.requestId } : {}), queuePosition: handle.queuePosition } });
+    // The edge reports queued (with its place) until the runtime starts the request.
+    handle.onQueueMove = (queuePosition) => stream.send({ type: "queued", data: { queuePosition } });
+    handle.onStart = () => stream.send({ type: "started", data: {} });
+    if (handle.started) handle.onStart();
 
     void handle.outcome.then((outcome) => {
       if (outcome.status === "done") {

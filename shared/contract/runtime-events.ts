@@ -29,6 +29,14 @@ export const AcceptedEventSchema = z.object({
   queuePosition: z.number().int().min(0),
 });
 
+/** The request's place in the queue changed (requests ahead of it; 0: next to start). */
+export const QueuedEventSchema = z.object({
+  queuePosition: z.number().int().min(0),
+});
+
+/** The runtime took the request out of its queue and began running it. */
+export const StartedEventSchema = z.object({});
+
 export const ProgressEventSchema = z.object({
   /** Denoising steps completed, 1..total. */
   step: z.number().int().min(0),
@@ -67,6 +75,8 @@ export const ErrorEventSchema = z.object({
 
 export const RUNTIME_EVENT_SCHEMAS = {
   accepted: AcceptedEventSchema,
+  queued: QueuedEventSchema,
+  started: StartedEventSchema,
   progress: ProgressEventSchema,
   preview: PreviewEventSchema,
   image: ImageEventSchema,

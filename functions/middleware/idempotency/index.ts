@@ -5,10 +5,10 @@
  * should retry (429, 5xx) are not kept. A streamed response is kept as the JSON stand-in the
  * handler names (the resource it created), since a stream cannot be replayed.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { EdgeEnv } from "../../env.ts";
 import { ApiError } from "../../errors/api-error.ts";
-import type { IdempotencyStore } from "../../stores/idempotency-store.ts";
+import type { IdempotencyStore, StoredResponse } from "../../stores/idempotency-store.ts";
 import { requestFingerprint } from "./fingerprint.ts";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -19,6 +19,11 @@ export interface IdempotencyOptions {
   readonly store: IdempotencyStore;
   readonly clock: () => number;
   readonly ttlMs?: number;
+  /**
+   * Answers a replay from the resource as it is now (e.g. a generation's current state, or its
+   * event stream); undefined falls back to the stored response.
+   */
+  readonly replay?: (c: Context<EdgeEnv>, stored: StoredResponse) => Promise<Response | undefined>;
 }
 
 export function idempotency(opts: IdempotencyOptions): MiddlewareHandler<EdgeEnv> {
@@ -51,8 +56,10 @@ export function idempotency(opts: IdempotencyOptions): MiddlewareHandler<EdgeEnv
     }
     if (begun.kind === "replay") {
       const r = begun.response;
-      c.header("Content-Type", r.contentType);
       c.header("Idempotent-Replayed", "true");
+      const current = await opts.replay?.(c, r);
+      if (current) return current;
+      c.header("Content-Type", r.contentType);
       if (r.location) c.header("Location", r.location);
       return c.body(r.body, r.status as 200);
     }

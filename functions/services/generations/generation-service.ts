@@ -18,6 +18,7 @@ import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "
 import type { IdentityStore } from "../../stores/identity-store.ts";
 import type { RateLimitStore } from "../../stores/rate-limit-store.ts";
 import type { ResultImageStore } from "../../stores/result-image-store.ts";
+import type { GenerationState } from "./generation-view.ts";
 import { replayStored } from "./replay-stored.ts";
 import { mapKeypoints } from "./map-keypoints.ts";
 import { randomSeed as defaultRandomSeed, resolveSettings } from "./resolve-settings.ts";
@@ -136,7 +137,7 @@ export class GenerationService {
     return record;
   }
 
-  async get(userId: string, id: string): Promise<GenerationRecord> {
+  async get(userId: string, id: string): Promise<GenerationState> {
     const record = await this.#d.generations.get(userId, id);
     if (!record) throw notFound("generation_not_found", "Generation");
     if (TERMINAL_STATUSES.has(record.status)) return record;
@@ -145,7 +146,13 @@ export class GenerationService {
       // Ended between the two reads: the store has the outcome now.
       return (await this.#d.generations.get(userId, id)) ?? record;
     }
-    return { ...record, status: live.status, progressStep: live.progressStep, images: [...live.images] };
+    return {
+      ...record,
+      status: live.status,
+      queuePosition: live.queuePosition,
+      progressStep: live.progressStep,
+      images: [...live.images],
+    };
   }
 
   /**
@@ -173,7 +180,7 @@ export class GenerationService {
   }
 
   /** Stops a queued or running generation; the runtime sees its request's connection close. */
-  async cancel(userId: string, id: string): Promise<GenerationRecord> {
+  async cancel(userId: string, id: string): Promise<GenerationState> {
     const record = await this.get(userId, id);
     if (record.status === "cancelled") return record;
     if (TERMINAL_STATUSES.has(record.status)) {
@@ -188,6 +195,37 @@ export class GenerationService {
         { status: "cancelled", errorCode: "cancelled", errorMessage: "cancelled by the client" },
         this.#d.clock(),
       );
+    }
+    return this.get(userId, id);
+  }
+
+  /**
+   * Removes the generation's images and record; a generation still running is cancelled first.
+   */
+  async delete(userId: string, id: string): Promise<void> {
+    const d = this.#d;
+    const { generations, images } = d;
+    if (!generations.delete) {
+      throw new ApiError(501, "not_implemented", "Deleting generations is not supported by this edge's store");
+    }
+    const record = await this.get(userId, id);
+    if (!TERMINAL_STATUSES.has(record.status)) await this.cancel(userId, id).catch(() => undefined);
+    const final = (await generations.get(userId, id)) ?? record;
+    // The bytes go first: a failure here leaves a record the client can delete again.
+    if (images.delete) for (const image of final.images) await images.delete(image.fileKey);
+    if (!(await generations.delete(userId, id))) throw notFound("generation_not_found", "Generation");
+  }
+
+  /** The generation once it has ended, or as it is after `timeoutMs` (Prefer: wait). */
+  async waitUntilFinished(userId: string, id: string, timeoutMs: number): Promise<GenerationState> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const events = await this.events(userId, id, { lastEventId: Number.MAX_SAFE_INTEGER - 1, signal: abort.signal });
+      // No event passes this filter: the iteration ends when the generation does (or on timeout).
+      for await (const _ of events) break;
+    } finally {
+      clearTimeout(timer);
     }
     return this.get(userId, id);
   }

@@ -4,11 +4,15 @@ import type { GenerationRecord } from "../../stores/generation-store.ts";
 export const generationPath = (id: string) => `/v1/generations/${id}`;
 export const imagePath = (id: string, index: number) => `/v1/generations/${id}/images/${index}`;
 
-export function generationView(r: GenerationRecord): GenerationView {
+/** A stored record with what only its coordinator knows while it runs. */
+export type GenerationState = GenerationRecord & { readonly queuePosition?: number | null };
+
+export function generationView(r: GenerationState): GenerationView {
   const { preview: _preview, ...settings } = r.settings;
   return {
     id: r.id,
     status: r.status,
+    queuePosition: r.status === "queued" ? (r.queuePosition ?? null) : null,
     identityId: r.identityId,
     poseIdentityId: r.poseIdentityId,
     progress: { step: r.progressStep, total: r.progressTotal },

@@ -22,7 +22,18 @@ export type StubBehaviour =
   | "error_event"
   | "pack_mismatch"
   | "malformed_event"
-  | "end_without_done";
+  | "end_without_done"
+  /** The stream stays open and the test writes its events (see nextManual). */
+  | "manual";
+
+/** A request under the test's control (behaviour "manual"): nothing is sent until the test says. */
+export interface ManualStream {
+  readonly request: RuntimeGenerateRequest;
+  send(e: RuntimeEventInput): void;
+  end(): void;
+  /** Resolves when the edge closed the connection. */
+  readonly closed: Promise<void>;
+}
 
 export interface StubRuntime {
   readonly url: string;
@@ -34,6 +45,8 @@ export interface StubRuntime {
   readonly disconnected: string[];
   /** Resolves when the next client disconnects early. */
   nextDisconnect(): Promise<string>;
+  /** Resolves with the next request served in "manual" mode. */
+  nextManual(): Promise<ManualStream>;
   /** The bytes the stub sent for (requestId, index). */
   imageBytes(requestId: string, index: number): Uint8Array | undefined;
   close(): Promise<void>;
@@ -44,6 +57,8 @@ export async function startStubRuntime(token = "stub-runtime-token"): Promise<St
   const disconnected: string[] = [];
   const sentImages = new Map<string, Uint8Array>();
   let disconnectWaiters: ((id: string) => void)[] = [];
+  const manualReady: ManualStream[] = [];
+  const manualWaiters: ((m: ManualStream) => void)[] = [];
   const pngCache = new Map<string, Uint8Array>();
 
   const image = async (r: RuntimeGenerateRequest, index: number): Promise<Uint8Array> => {
@@ -72,6 +87,10 @@ export async function startStubRuntime(token = "stub-runtime-token"): Promise<St
     requests,
     disconnected,
     nextDisconnect: () => new Promise((resolve) => disconnectWaiters.push(resolve)),
+    nextManual: () => {
+      const ready = manualReady.shift();
+      return ready ? Promise.resolve(ready) : new Promise((resolve) => manualWaiters.push(resolve));
+    },
     imageBytes: (id, i) => sentImages.get(`${id}/${i}`),
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
@@ -115,6 +134,22 @@ export async function startStubRuntime(token = "stub-runtime-token"): Promise<St
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const send = (e: RuntimeEventInput) => res.write(formatSseMessage(e.type, JSON.stringify(e.data)));
 
+    if (behaviour === "manual") {
+      res.flushHeaders();
+      const manual: ManualStream = {
+        request: r,
+        send,
+        end: () => {
+          finished = true;
+          res.end();
+        },
+        closed: new Promise((resolve) => res.on("close", () => resolve())),
+      };
+      const waiter = manualWaiters.shift();
+      if (waiter) waiter(manual);
+      else manualReady.push(manual);
+      return;
+    }
     send({ type: "accepted", data: { requestId: id, queuePosition: 0 } });
     if (behaviour === "malformed_event") {
       res.write(formatSseMessage("progress", JSON.stringify({ step: "one" })));

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
 import type { ResultImageStore } from "../../../stores/result-image-store.ts";
 
@@ -42,6 +42,10 @@ export function createFileResultImageStore(root: string): ResultImageStore {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw e;
       }
+    },
+    async delete(key) {
+      const path = pathOf(key);
+      if (path) await rm(path, { force: true });
     },
   };
 }

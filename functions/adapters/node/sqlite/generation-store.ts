@@ -62,6 +62,8 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
     return changed;
   };
   const batch = writeBatchOf(db);
+  const deleteImages = db.prepare("DELETE FROM generation_images WHERE generation_id = ?");
+  const deleteRow = db.prepare("DELETE FROM generations WHERE id = ? AND user_id = ?");
   const failUnfinished = db.prepare(
     `UPDATE generations SET status = 'failed', error_code = ?, error_message = ?, finished_ms = ?
      WHERE status IN ('queued', 'running')`,
@@ -117,6 +119,13 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
     },
     finish(id, o, nowMs) {
       return batch.run(() => finish(id, o, nowMs));
+    },
+    delete(userId, id) {
+      return batch.run(() => {
+        if (deleteRow.run(id, userId).changes !== 1) return false;
+        deleteImages.run(id);
+        return true;
+      });
     },
     async failUnfinished(code, message, nowMs) {
       return failUnfinished.run(code, message, nowMs).changes;
