@@ -1,111 +1,86 @@
 /**
  * The edge's SQLite file: WAL so the keys CLI can write while the server runs, a busy timeout so
  * either waits briefly for the other, secure_delete so a deleted embedding is overwritten.
+ *
+ * The schema is migrations/*.sql, the same files wrangler applies to D1, applied here at open in
+ * file-name order and recorded in D1's own tracking table (d1_migrations), so one folder of SQL is
+ * the schema on both platforms and a database can be inspected the same way on either.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export type SqliteDatabase = Database.Database;
 
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE api_keys (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    requests_burst REAL NOT NULL,
-    requests_per_minute REAL NOT NULL,
-    cost_burst REAL NOT NULL,
-    cost_per_minute REAL NOT NULL,
-    created_ms INTEGER NOT NULL,
-    revoked_ms INTEGER
-  );
-  CREATE INDEX api_keys_user ON api_keys (user_id);
+/** The repository's migrations/ folder. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../../migrations/", import.meta.url));
 
-  CREATE TABLE identities (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    pack TEXT NOT NULL,
-    embedding BLOB NOT NULL,
-    kps TEXT NOT NULL,
-    bbox TEXT NOT NULL,
-    score REAL NOT NULL,
-    face_count INTEGER NOT NULL,
-    photo_count INTEGER NOT NULL,
-    image_width INTEGER NOT NULL,
-    image_height INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL,
-    UNIQUE (user_id, content_hash)
-  );
+/** wrangler's default `migrations_table`, with the columns wrangler creates. */
+const TRACKING_TABLE = `CREATE TABLE IF NOT EXISTS d1_migrations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT UNIQUE,
+  applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+)`;
 
-  CREATE TABLE generations (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    identity_id TEXT NOT NULL,
-    pose_identity_id TEXT,
-    status TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    progress_step INTEGER NOT NULL DEFAULT 0,
-    progress_total INTEGER NOT NULL,
-    error_code TEXT,
-    error_message TEXT,
-    created_ms INTEGER NOT NULL,
-    finished_ms INTEGER
-  );
-  CREATE INDEX generations_status ON generations (status);
+/**
+ * Databases made before migrations/ existed kept their schema version in user_version (1: the
+ * schema that is now 0001_init.sql). Such a file is marked as having that migration, not re-run.
+ */
+const LEGACY_VERSIONS: Readonly<Record<number, readonly string[]>> = { 1: ["0001_init.sql"] };
 
-  CREATE TABLE generation_images (
-    generation_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    mime_type TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    file_key TEXT NOT NULL,
-    PRIMARY KEY (generation_id, idx)
-  );
+export interface OpenDatabaseOptions {
+  /** Default: the repository's migrations/ (tests point it elsewhere). */
+  readonly migrationsDir?: string;
+}
 
-  CREATE TABLE idempotency_keys (
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    state TEXT NOT NULL,
-    status INTEGER,
-    content_type TEXT,
-    location TEXT,
-    body TEXT,
-    created_ms INTEGER NOT NULL,
-    PRIMARY KEY (scope, key)
-  );
-
-  CREATE TABLE rate_buckets (
-    name TEXT PRIMARY KEY,
-    tokens REAL NOT NULL,
-    updated_ms INTEGER NOT NULL
-  );
-  `,
-];
-
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("secure_delete = ON");
-  db.pragma("foreign_keys = ON");
-  migrate(db);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 5000");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("secure_delete = ON");
+    db.pragma("foreign_keys = ON");
+    applyMigrations(db, options.migrationsDir ?? MIGRATIONS_DIR);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
-function migrate(db: SqliteDatabase): void {
-  // IMMEDIATE: two processes opening a fresh file at once must not both migrate.
+/** migrations/*.sql files, in the order they apply (D1's: by name). */
+export function listMigrations(dir: string = MIGRATIONS_DIR): { name: string; sql: string }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") }));
+}
+
+/** Applies the migrations this database has not had yet; returns their names. */
+export function applyMigrations(db: SqliteDatabase, dir: string = MIGRATIONS_DIR): string[] {
+  const migrations = listMigrations(dir);
+  const applied: string[] = [];
+  // IMMEDIATE: two processes (the edge, the keys CLI) opening a fresh file at once must not both migrate.
   db.transaction(() => {
-    const version = db.pragma("user_version", { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
-    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+    db.exec(TRACKING_TABLE);
+    const record = db.prepare("INSERT INTO d1_migrations (name) VALUES (?)");
+    const done = new Set((db.prepare("SELECT name FROM d1_migrations").all() as { name: string }[]).map((r) => r.name));
+    const legacy = LEGACY_VERSIONS[db.pragma("user_version", { simple: true }) as number];
+    if (done.size === 0 && legacy) {
+      for (const name of legacy) {
+        record.run(name);
+        done.add(name);
+      }
+    }
+    for (const m of migrations) {
+      if (done.has(m.name)) continue;
+      db.exec(m.sql);
+      record.run(m.name);
+      applied.push(m.name);
+    }
   }).immediate();
+  return applied;
 }
