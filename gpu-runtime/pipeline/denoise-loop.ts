@@ -7,7 +7,7 @@ import type { StepResult } from "../schedulers/scheduler.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 import type { BatchShape, Conditioning, DenoiseLane } from "./denoise-lane.ts";
 import { classifierFreeGuidance, usesGuidance } from "./guidance.ts";
-import { outputOf, type Feeds, type Networks } from "./networks.ts";
+import { LANE_SAMPLE, ROW_LANES, outputOf, type Feeds, type Networks } from "./networks.ts";
 
 export interface StepReport {
   /** 0-based step index. */
@@ -74,7 +74,21 @@ interface BatchRows {
   readonly condRowOf: number[];
   readonly uncondRowOf: (number | undefined)[];
   readonly rowLength: number;
-  readonly fixed: { faceTokens: Tensor; unetContext: Tensor; textEmbeds: Tensor; timeIds: Tensor; controlImage: Tensor };
+  /**
+   * Fixed while the batch's lanes are: the same objects every step, so the networks can bind them once
+   * (tensor-refs.ts, fused-denoiser.ts).
+   */
+  readonly fixed: {
+    faceTokens: Tensor;
+    unetContext: Tensor;
+    textEmbeds: Tensor;
+    timeIds: Tensor;
+    controlImage: Tensor;
+    /** int64 [rows]: the lane of each row; the networks gather rows from one latent per lane. */
+    rowLanes: Tensor;
+    controlScale: Tensor;
+    ipScale: Tensor;
+  };
 }
 
 function batchRows(lanes: readonly DenoiseLane[], s: BatchShape): BatchRows {
@@ -107,31 +121,36 @@ function batchRows(lanes: readonly DenoiseLane[], s: BatchShape): BatchRows {
       textEmbeds: stack(conds.map((c) => c.textEmbeds), [n, first.textEmbeds.length]),
       timeIds: stack(laneOfRow.map((k) => lanes[k]!.timeIds), [n, lanes[0]!.timeIds.length]),
       controlImage: stack(laneOfRow.map((k) => lanes[k]!.controlImage), [n, 3, s.height, s.width]),
+      rowLanes: { dtype: "int64", shape: [n], data: BigInt64Array.from(laneOfRow, (k) => BigInt(k)) },
+      controlScale: { dtype: "float32", shape: [1], data: Float32Array.of(lanes[0]!.controlScale) },
+      ipScale: { dtype: "float32", shape: [1], data: Float32Array.of(lanes[0]!.ipScale) },
     },
   };
 }
 
+/**
+ * One network call for every row. Only the lanes' latents (one per image, not per row) and the
+ * timestep are new objects each step.
+ */
 async function predictNoise(networks: Networks, rows: BatchRows, lanes: readonly DenoiseLane[], t: number, s: BatchShape): Promise<Float32Array> {
   const scaled = lanes.map((l) => l.scheduler.scaleModelInput(l.latents, t));
-  const sample = stack(rows.laneOfRow.map((k) => scaled[k]!), [rows.count, s.latentChannels, s.latentHeight, s.latentWidth]);
+  const laneSample = stack(scaled, [lanes.length, s.latentChannels, s.latentHeight, s.latentWidth]);
   const timestep: Tensor = { dtype: "float32", shape: [1], data: Float32Array.of(t) };
-  const head = lanes[0]!;
+  const step = { [LANE_SAMPLE]: laneSample, [ROW_LANES]: rows.fixed.rowLanes, timestep };
   const control: Feeds = {
-    sample,
-    timestep,
+    ...step,
     encoder_hidden_states: rows.fixed.faceTokens,
     controlnet_cond: rows.fixed.controlImage,
-    conditioning_scale: { dtype: "float32", shape: [1], data: Float32Array.of(head.controlScale) },
+    conditioning_scale: rows.fixed.controlScale,
     text_embeds: rows.fixed.textEmbeds,
     time_ids: rows.fixed.timeIds,
   };
   const unet: Feeds = {
-    sample,
-    timestep,
+    ...step,
     encoder_hidden_states: rows.fixed.unetContext,
     text_embeds: rows.fixed.textEmbeds,
     time_ids: rows.fixed.timeIds,
-    ip_scale: { dtype: "float32", shape: [1], data: Float32Array.of(head.ipScale) },
+    ip_scale: rows.fixed.ipScale,
   };
   const out = outputOf(await networks.chain("controlnet", control, "unet", unet), "noise_pred", "unet");
   const data = out.data as Float32Array;

@@ -7,6 +7,12 @@ import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 
 export type Feeds = Record<string, Tensor>;
+
+/**
+ * The denoising step's latents come as one row per image (`lane_sample`) with `row_lanes` (int64) naming
+ * each network row's image (CFG's unconditional and conditional rows share one), instead of `sample`.
+ */
+export { LANE_SAMPLE, ROW_LANES } from "../../shared/onnx/denoiser-graph.ts";
 export type Outputs = Record<string, Tensor>;
 
 export interface Networks {

@@ -1,28 +1,57 @@
 /**
  * Networks over ORT sessions held in this thread: what each inference worker runs, and what the golden
- * test uses directly. Also adds up the time spent inside ORT.
+ * test uses directly. Also adds up the time spent inside ORT and the bytes that crossed into and out of it.
+ *
+ * IdentityNet followed by the UNet (the denoising step) runs as one fused session with its
+ * per-generation constants bound once (fused-denoiser.ts); the two separate sessions are then released
+ * and reopened only if something asks for one of them alone.
  */
 import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
-import type { ModelSession } from "../../shared/onnx/ort-session.ts";
+import { LANE_SAMPLE, ROW_LANES } from "../../shared/onnx/denoiser-graph.ts";
+import { createSession, type ModelSession } from "../../shared/onnx/ort-session.ts";
+import type { Tensor } from "../../shared/tensor/tensor.ts";
 import type { Feeds, Networks, Outputs } from "../pipeline/networks.ts";
+import { FusedDenoiser } from "./fused-denoiser.ts";
+
+export interface SessionNetworksOptions {
+  /** Run IdentityNet + UNet as one fused session (default true); false keeps the two-session chain. */
+  readonly fuseDenoiser?: boolean;
+}
 
 export class SessionNetworks implements Networks {
   /** Milliseconds spent inside session.run since creation. */
   ortMs = 0;
+  /** Why the fused denoiser is not in use, when it could not be opened. */
+  denoiserFallback?: string;
+  private readonly sessions: Map<NetworkName, ModelSession>;
+  private readonly released = new Map<NetworkName, ModelSession>();
+  private readonly reopened = new Map<NetworkName, Promise<ModelSession>>();
+  private denoiser?: Promise<FusedDenoiser | undefined>;
+  /** Bytes counted by sessions this object no longer holds. */
+  private retiredBytes = 0;
 
-  constructor(private readonly sessions: ReadonlyMap<NetworkName, ModelSession>) {}
-
-  session(network: NetworkName): ModelSession {
-    const s = this.sessions.get(network);
-    if (!s) throw new Error(`no session for network "${network}" (loaded: ${[...this.sessions.keys()].join(", ")})`);
-    return s;
+  constructor(
+    sessions: ReadonlyMap<NetworkName, ModelSession>,
+    private readonly options: SessionNetworksOptions = {},
+  ) {
+    this.sessions = new Map(sessions);
   }
 
+  /** Bytes that crossed between JS and ORT (both ways) in every session since creation. */
+  get transferBytes(): number {
+    let n = this.retiredBytes;
+    for (const s of this.sessions.values()) n += s.transfer.toOrt + s.transfer.fromOrt;
+    return n + this.fusedBytes;
+  }
+
+  private fusedBytes = 0;
+
   async run(network: NetworkName, feeds: Feeds): Promise<Outputs> {
-    const s = this.session(network);
+    const s = await this.session(network);
     // Extra feeds (e.g. IdentityNet outputs the UNet does not take) are dropped; missing ones fail in ORT by name.
     const used: Feeds = {};
     for (const name of s.inputNames) if (feeds[name]) used[name] = feeds[name]!;
+    if (s.inputNames.includes("sample") && !feeds.sample && feeds[LANE_SAMPLE] && feeds[ROW_LANES]) used.sample = rowsOf(feeds[LANE_SAMPLE]!, feeds[ROW_LANES]!);
     const t0 = performance.now();
     try {
       return await s.run(used);
@@ -32,11 +61,81 @@ export class SessionNetworks implements Networks {
   }
 
   async chain(first: NetworkName, firstFeeds: Feeds, second: NetworkName, secondFeeds: Feeds): Promise<Outputs> {
+    if (first === "controlnet" && second === "unet" && this.options.fuseDenoiser !== false) {
+      const fused = await (this.denoiser ??= this.openDenoiser());
+      if (fused) {
+        const before = fused.bind.transfer.toOrt + fused.bind.transfer.fromOrt + fused.denoiser.transfer.toOrt + fused.denoiser.transfer.fromOrt;
+        const t0 = performance.now();
+        try {
+          return await fused.step(firstFeeds, secondFeeds);
+        } finally {
+          this.ortMs += performance.now() - t0;
+          this.fusedBytes += fused.bind.transfer.toOrt + fused.bind.transfer.fromOrt + fused.denoiser.transfer.toOrt + fused.denoiser.transfer.fromOrt - before;
+        }
+      }
+    }
     const mid = await this.run(first, firstFeeds);
     return this.run(second, { ...secondFeeds, ...mid });
   }
 
-  async release(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.release()));
+  /** Whether denoising steps run as one fused session, and whether it computes the control embedding once per generation. */
+  async describeDenoiser(): Promise<{ fused: boolean; splitEmbedding: boolean; reason?: string }> {
+    if (this.options.fuseDenoiser === false) return { fused: false, splitEmbedding: false, reason: "disabled" };
+    const fused = await (this.denoiser ??= this.openDenoiser());
+    return fused ? { fused: true, splitEmbedding: fused.split } : { fused: false, splitEmbedding: false, ...(this.denoiserFallback ? { reason: this.denoiserFallback } : {}) };
   }
+
+  async release(): Promise<void> {
+    const fused = await this.denoiser;
+    await Promise.all([...this.sessions.values()].map((s) => s.release()));
+    await Promise.all([...this.reopened.values()].map(async (p) => (await p).release()));
+    await fused?.release();
+  }
+
+  private session(network: NetworkName): Promise<ModelSession> {
+    const s = this.sessions.get(network);
+    if (s) return Promise.resolve(s);
+    const old = this.released.get(network);
+    if (!old) return Promise.reject(new Error(`no session for network "${network}" (loaded: ${[...this.sessions.keys()].join(", ")})`));
+    let p = this.reopened.get(network);
+    if (!p) {
+      p = createSession(old.source.model, old.source.options);
+      this.reopened.set(network, p);
+    }
+    return p;
+  }
+
+  private async openDenoiser(): Promise<FusedDenoiser | undefined> {
+    const controlnet = this.sessions.get("controlnet");
+    const unet = this.sessions.get("unet");
+    if (!controlnet || !unet) {
+      this.denoiserFallback = "IdentityNet or the UNet is not loaded";
+      return undefined;
+    }
+    try {
+      const fused = await FusedDenoiser.open(controlnet, unet);
+      // The fused graph holds both networks' weights: the separate sessions would only double them.
+      for (const [name, s] of [["controlnet", controlnet], ["unet", unet]] as const) {
+        this.retiredBytes += s.transfer.toOrt + s.transfer.fromOrt;
+        this.sessions.delete(name);
+        this.released.set(name, s);
+        await s.release();
+      }
+      return fused;
+    } catch (err) {
+      this.denoiserFallback = (err as Error).message;
+      return undefined;
+    }
+  }
+}
+
+/** The network rows from one latent per image: row r is image rowLanes[r]. */
+function rowsOf(laneSample: Tensor, rowLanes: Tensor): Tensor {
+  const lanes = laneSample.shape[0]!;
+  const len = laneSample.data.length / lanes;
+  const picks = Array.from(rowLanes.data as BigInt64Array, Number);
+  const src = laneSample.data as Float32Array;
+  const out = new Float32Array(len * picks.length);
+  picks.forEach((k, r) => out.set(src.subarray(k * len, (k + 1) * len), r * len));
+  return { dtype: "float32", shape: [picks.length, ...laneSample.shape.slice(1)], data: out };
 }

@@ -17,6 +17,7 @@ import { midBlock } from "./blocks/mid-block.ts";
 import { coreTimeEmbeddingSpec, timeConditioningInputs, timeEmbedding } from "./blocks/time-embedding.ts";
 import { checkCore, corePlan, SDXL_TIME_IDS, UNetCoreFields } from "./blocks/unet-config.ts";
 import type { Weights } from "./weights.ts";
+import { CONDITIONING_EMBEDDING } from "../../shared/onnx/denoiser-graph.ts";
 
 export const ControlNetConfig = z
   .object({
@@ -63,7 +64,10 @@ export function buildControlNet(rawConfig: unknown, w: Weights, options: Control
     channels: cfg.conditioning_embedding_out_channels,
     outChannels: c0,
   });
-  const down = downPath(ctx, w, plan, g.op("Add", [x, hint]));
+  // Named, so the runtime can cut the graph here: the embedding depends on the control image alone,
+  // and is computed once per generation at batch 1 instead of every step for every CFG row.
+  g.node("Identity", [hint], [CONDITIONING_EMBEDDING]);
+  const down = downPath(ctx, w, plan, g.op("Add", [x, CONDITIONING_EMBEDDING]));
   const mid = midBlock(ctx, w.scope("mid_block."), "mid_block", down.out, plan.mid.channels, plan.mid.attention);
 
   const specs = skipSpecs(plan);
