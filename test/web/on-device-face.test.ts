@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webAppRoutes } from "../../functions/routes/web-app.ts";
 import { createFacePipeline } from "../../shared/face/create-face-pipeline.ts";
@@ -28,6 +29,19 @@ let server: ServerType;
 let url: string;
 let outDir: string;
 let nodeFace: DetectedFace;
+let packDir: string;
+
+/** The server side of the comparison: sharp's intake and the same pipeline on onnxruntime-node. */
+async function nodeAnalysis(photo: Uint8Array): Promise<DetectedFace> {
+  const pipeline = await createFacePipeline({ pack: "lite", dir: packDir });
+  try {
+    const [face] = await pipeline.analyse(await decodeImage(photo));
+    if (!face) throw new Error("onnxruntime-node found no face");
+    return face;
+  } finally {
+    await pipeline.release();
+  }
+}
 
 interface PageFace {
   embedding: number[];
@@ -46,13 +60,8 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 beforeAll(async () => {
-  const dir = await litePackDir();
-  const pipeline = await createFacePipeline({ pack: "lite", dir });
-  try {
-    [nodeFace] = (await pipeline.analyse(await decodeImage(readFileSync(ASTRONAUT)))) as [DetectedFace];
-  } finally {
-    await pipeline.release();
-  }
+  const dir = (packDir = await litePackDir());
+  nodeFace = await nodeAnalysis(readFileSync(ASTRONAUT));
   // A fresh build of the current sources, not whatever dist/web holds.
   outDir = mkdtempSync(join(tmpdir(), "web-app-"));
   const app = new Hono();
@@ -72,14 +81,18 @@ describe.each([
   { webgpu: false, provider: "wasm" },
 ])("on-device analysis, WebGPU available: $webgpu", ({ webgpu, provider }) => {
   let browser: Browser;
+  let page: Page;
+  let consoleErrors: string[];
+  beforeAll(async () => {
+    browser = await launchChromium({ webgpu });
+    ({ page, consoleErrors } = await phonePage(browser, { webgpu }));
+    await page.goto(url);
+  }, SLOW);
   afterAll(async () => {
     await browser?.close();
   });
 
   it(`runs every network on ${provider} and agrees with onnxruntime-node (cosine >= 0.999)`, async () => {
-    browser = await launchChromium({ webgpu });
-    const { page, consoleErrors } = await phonePage(browser, { webgpu });
-    await page.goto(url);
     expect(await page.evaluate("crossOriginIsolated")).toBe(true);
     await analysePhoto(page, ASTRONAUT);
     await screenshot(page, `on-device-${provider}`);
@@ -101,5 +114,31 @@ describe.each([
     face.bbox.forEach((v, i) => expect(Math.abs(v - nodeFace.bbox[i]!)).toBeLessThan(1));
     face.kps.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - nodeFace.kps[i]![j]!)).toBeLessThan(1)));
     expect(consoleErrors).toEqual([]);
+  }, SLOW);
+
+  // The browser's own decoder applies EXIF orientation (createImageBitmap imageOrientation "from-image"),
+  // as sharp's rotate() does on the server. One provider is enough: this is about pixels, not networks.
+  it.runIf(!webgpu)("applies EXIF orientation as the server's intake does", async () => {
+    const png = readFileSync(ASTRONAUT);
+    const sideways = sharp(png).rotate(270);
+    const photos = {
+      upright: await sharp(png).jpeg({ quality: 92 }).toBuffer(),
+      tagged: await sideways.clone().withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer(),
+      untagged: await sideways.clone().jpeg({ quality: 92 }).toBuffer(),
+    };
+    const faces: Record<string, PageFace> = {};
+    for (const [name, buffer] of Object.entries(photos)) {
+      await page.setInputFiles("#photo-file", { name: `${name}.jpg`, mimeType: "image/jpeg", buffer });
+      await page.waitForSelector(`#analysis[data-photo="${name}.jpg"][data-state="face"]`);
+      faces[name] = await appDebug<PageFace>(page, ".face");
+    }
+    await screenshot(page, "on-device-exif-tagged");
+    const server = await nodeAnalysis(photos.tagged);
+    const c = cosine(faces.tagged!.embedding, server.embedding);
+    console.log(`EXIF-tagged JPEG: cosine browser vs server ${c.toFixed(6)}`);
+    expect(c).toBeGreaterThanOrEqual(0.99);
+    faces.tagged!.bbox.forEach((v, i) => expect(Math.abs(v - faces.upright!.bbox[i]!)).toBeLessThan(3));
+    // Without the tag the same pixels are a different picture: the check above is not vacuous.
+    expect(Math.abs(faces.untagged!.bbox[0] - faces.upright!.bbox[0])).toBeGreaterThan(3);
   }, SLOW);
 });

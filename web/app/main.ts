@@ -154,6 +154,7 @@ async function usePhoto(photo: Blob): Promise<void> {
   delete debug.face;
   ui.analysis.textContent = "Loading the face models…";
   ui.analysis.dataset.state = "loading";
+  ui.analysis.dataset.photo = photo instanceof File ? photo.name : "camera";
   const device = await getAnalyser();
   ui.analysis.textContent = "Analysing on this device…";
   const a = await device.analyse(photo);
