@@ -2,7 +2,7 @@
  * API keys from the command line, against the same SQLite file the server uses (WAL: safe while
  * it runs).
  *   npm run keys -- create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N]
- *                                      [--cost-per-minute N] [--cost-burst N]
+ *                                      [--cost-per-minute N] [--cost-burst N] [--max-in-flight N]
  *   npm run keys -- list [--user <id>]
  *   npm run keys -- revoke <keyId>
  * `create` prints the key once, as the last line. DATA_DIR (default ./data) picks the database.
@@ -19,7 +19,7 @@ export class KeysCliError extends Error {
 }
 
 const USAGE = `usage:
-  keys create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N] [--cost-per-minute N] [--cost-burst N]
+  keys create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N] [--cost-per-minute N] [--cost-burst N] [--max-in-flight N]
   keys list [--user <id>]
   keys revoke <keyId>`;
 
@@ -47,6 +47,7 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       set("requestsBurst", "requests-burst");
       set("costPerMinute", "cost-per-minute");
       set("costBurst", "cost-burst");
+      set("maxInFlight", "max-in-flight");
       const { record, key } = await issueApiKey(store, {
         userId: values.user,
         ...(values.name !== undefined ? { name: values.name } : {}),
@@ -89,6 +90,7 @@ function parseCliArgs(args: string[]) {
         "requests-burst": { type: "string" },
         "cost-per-minute": { type: "string" },
         "cost-burst": { type: "string" },
+        "max-in-flight": { type: "string" },
       },
     });
   } catch (e) {

@@ -7,7 +7,9 @@ export type ImageIntakeErrorCode =
   /** More pixels than the configured pixel limit (decompression bombs). */
   | "too_many_pixels"
   /** Empty, truncated or otherwise undecodable bytes. */
-  | "corrupt_image";
+  | "corrupt_image"
+  /** Too many pixels are being decoded right now (the pixel budget); retry after `retryAfterSeconds`. */
+  | "intake_busy";
 
 export class ImageIntakeError extends Error {
   override readonly name = "ImageIntakeError";
@@ -16,6 +18,8 @@ export class ImageIntakeError extends Error {
     message: string,
     /** The format that was recognised, when one was (e.g. "HEIC"). */
     readonly format?: string,
+    /** intake_busy: when a retry is likely to be admitted. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
