@@ -1,0 +1,52 @@
+import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "../generation-store.ts";
+
+/** Generations in one process's memory; finish() is first-outcome-wins like the SQL stores. */
+export function createMemoryGenerationStore(): GenerationStore {
+  const rows = new Map<string, GenerationRecord>();
+  const store = {
+    async insert(record: GenerationRecord) {
+      if (rows.has(record.id)) throw new Error(`a generation with id ${record.id} already exists`);
+      rows.set(record.id, clone(record));
+    },
+    async get(userId: string, id: string) {
+      const g = rows.get(id);
+      return g && g.userId === userId ? clone(g) : undefined;
+    },
+    async finish(id: string, outcome: Parameters<GenerationStore["finish"]>[1], nowMs: number) {
+      const g = rows.get(id);
+      if (!g || TERMINAL_STATUSES.has(g.status)) return false;
+      rows.set(id, {
+        ...g,
+        status: outcome.status,
+        errorCode: outcome.errorCode ?? null,
+        errorMessage: outcome.errorMessage ?? null,
+        progressStep: outcome.progressStep ?? g.progressStep,
+        images: [...(outcome.images ?? [])].sort((a, b) => a.index - b.index).map((i) => ({ ...i })),
+        finishedMs: nowMs,
+      });
+      return true;
+    },
+    async delete(userId: string, id: string) {
+      const g = rows.get(id);
+      if (!g || g.userId !== userId) return false;
+      rows.delete(id);
+      return true;
+    },
+    async failUnfinished(code: string, message: string, nowMs: number) {
+      let n = 0;
+      for (const [id, g] of rows) {
+        if (TERMINAL_STATUSES.has(g.status)) continue;
+        rows.set(id, { ...g, status: "failed", errorCode: code, errorMessage: message, finishedMs: nowMs });
+        n++;
+      }
+      return n;
+    },
+  };
+  return store;
+}
+
+const clone = (g: GenerationRecord): GenerationRecord => ({
+  ...g,
+  settings: { ...g.settings, preview: g.settings.preview ? { ...g.settings.preview } : null },
+  images: g.images.map((i) => ({ ...i })),
+});

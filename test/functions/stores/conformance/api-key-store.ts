@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { ApiKeyRecord, ApiKeyStore } from "../../../../functions/stores/api-key-store.ts";
+import type { MakeStore } from "./make-store.ts";
+
+export function apiKeyRecord(over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: "key_a1",
+    userId: "alice",
+    name: "laptop",
+    hash: "a1".repeat(32),
+    limits: { requestsBurst: 30, requestsPerMinute: 60, costBurst: 400, costPerMinute: 200 },
+    createdMs: 1_000,
+    revokedMs: null,
+    ...over,
+  };
+}
+
+export function describeApiKeyStoreConformance(makeStore: MakeStore<ApiKeyStore>): void {
+  describe("ApiKeyStore conformance", () => {
+    it("finds an inserted key by id, exactly as inserted; an unknown id is undefined", async () => {
+      const store = await makeStore();
+      const key = apiKeyRecord();
+      await store.insert(key);
+      expect(await store.findById(key.id)).toEqual(key);
+      expect(await store.findById("key_none")).toBeUndefined();
+    });
+
+    it("refuses a second key with the same id and keeps the first", async () => {
+      const store = await makeStore();
+      await store.insert(apiKeyRecord());
+      await expect(store.insert(apiKeyRecord({ userId: "mallory", hash: "ff".repeat(32) }))).rejects.toThrow();
+      expect((await store.findById("key_a1"))?.userId).toBe("alice");
+    });
+
+    it("lists one user's keys in creation order, or everyone's", async () => {
+      const store = await makeStore();
+      await store.insert(apiKeyRecord({ id: "key_a2", createdMs: 2_000 }));
+      await store.insert(apiKeyRecord({ id: "key_b1", userId: "bob", createdMs: 1_500 }));
+      await store.insert(apiKeyRecord({ id: "key_a1", createdMs: 1_000 }));
+      expect((await store.list("alice")).map((k) => k.id)).toEqual(["key_a1", "key_a2"]);
+      expect((await store.list("bob")).map((k) => k.id)).toEqual(["key_b1"]);
+      expect((await store.list("carol")).map((k) => k.id)).toEqual([]);
+      expect((await store.list()).map((k) => k.id)).toEqual(["key_a1", "key_b1", "key_a2"]);
+    });
+
+    it("revokes once: true, then false; an unknown key is false; other keys stay valid", async () => {
+      const store = await makeStore();
+      await store.insert(apiKeyRecord());
+      await store.insert(apiKeyRecord({ id: "key_a2" }));
+      expect(await store.revoke("key_a1", 5_000)).toBe(true);
+      expect(await store.revoke("key_a1", 6_000)).toBe(false);
+      expect(await store.revoke("key_none", 6_000)).toBe(false);
+      expect((await store.findById("key_a1"))?.revokedMs).toBe(5_000);
+      expect((await store.findById("key_a2"))?.revokedMs).toBeNull();
+    });
+
+    it("of concurrent revokes of one key, exactly one reports it", async () => {
+      const store = await makeStore();
+      await store.insert(apiKeyRecord());
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.revoke("key_a1", 5_000 + i)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}
