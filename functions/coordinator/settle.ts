@@ -1,6 +1,6 @@
 /**
  * The end of a generation, the same for every coordinator: the outcome is stored (first one wins),
- * the cost of the steps that did not run goes back to the user's bucket, and the stored record is
+ * the cost of the steps that did not run goes back to the user's bucket, so does the in-flight slot, and the stored record is
  * handed on (webhook outbox) when this call was the one that ended it.
  */
 import type { GenerationCharge, GenerationWebhook } from "../ports/generation-coordinator.ts";
@@ -39,6 +39,7 @@ export async function settleGeneration(d: SettleDeps, s: Settlement): Promise<Ge
   if (s.charge) {
     const back = unrunCost(s.charge.cost, s.steps, s.outcome.progressStep ?? 0, s.outcome.status);
     if (back > 0) await d.rateLimits.refund(s.charge.bucket, s.charge.policy, back, now);
+    if (s.charge.slot) await d.rateLimits.refund(s.charge.slot.bucket, s.charge.slot.policy, 1, now);
   }
   const record = await d.generations.get(s.userId, s.id);
   if (record && d.onSettled) await d.onSettled(record, s.webhook);

@@ -12,7 +12,7 @@
  *   and refunds the charge.
  * - On the end (done, error, cancel, runtime gone, shutdown) the implementation records the outcome
  *   with `GenerationStore.finish` (first outcome wins), refunds the cost of the steps that did not
- *   run (`charge`), and hands the record to the webhook outbox when `webhook` is set. The shared
+ *   run (`charge`), gives back the in-flight slot (`charge.slot`), and hands the record to the webhook outbox when `webhook` is set. The shared
  *   helper `settleGeneration` (functions/coordinator/settle.ts) does all three.
  * - Every event carries an `id` from `eventIdOf` (functions/coordinator/event-ids.ts): a number
  *   derived from the generation's settings and the event alone, increasing within a generation,
@@ -36,6 +36,8 @@ export interface GenerationCharge {
   readonly bucket: string;
   readonly policy: BucketPolicy;
   readonly cost: number;
+  /** The user's in-flight slot (one token of this bucket), given back whenever the generation ends. */
+  readonly slot?: { readonly bucket: string; readonly policy: BucketPolicy };
 }
 
 /** Where the outcome is announced (Standard Webhooks); `keyId` selects the signing secret. */

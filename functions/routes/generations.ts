@@ -57,8 +57,15 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
     if (!parsed.success) throw invalidRequest(fieldErrorsOf(parsed.error));
     const principal = c.get("principal");
 
+    const start = async () => {
+      const { record, rateLimit } = await d.service.start(principal, parsed.data);
+      const requests = c.res.headers.get("RateLimit");
+      c.header("RateLimit", requests ? `${requests}, ${rateLimit}` : rateLimit);
+      return record;
+    };
+
     if (wantsStream(c.req.header("accept"))) {
-      const record = await d.service.start(principal, parsed.data);
+      const record = await start();
       const location = generationPath(record.id);
       c.set("idempotentStandIn", {
         status: 202,
@@ -71,7 +78,7 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
     }
 
     const waitSeconds = preferWait(c.req.header("prefer"));
-    const record = await d.service.start(principal, parsed.data);
+    const record = await start();
     c.header("Location", generationPath(record.id));
     if (waitSeconds !== undefined) {
       c.header("Preference-Applied", `wait=${waitSeconds}`);

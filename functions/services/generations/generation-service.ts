@@ -11,7 +11,8 @@ import type { Principal } from "../../env.ts";
 import { ApiError, notFound } from "../../errors/api-error.ts";
 import type { ErrorLog } from "../../middleware/problem/index.ts";
 import type { CoordinatedEvent, GenerationCoordinator } from "../../ports/generation-coordinator.ts";
-import { costPolicy, generationCost } from "../../rate-limit/key-limits.ts";
+import { rateLimitItem } from "../../rate-limit/headers.ts";
+import { costPolicy, generationCost, inFlightPolicy } from "../../rate-limit/key-limits.ts";
 import { RuntimeCallError } from "../../runtime-client/runtime-call-error.ts";
 import type { CreateGenerationBody } from "../../schemas/generation.ts";
 import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "../../stores/generation-store.ts";
@@ -23,6 +24,9 @@ import { replayStored } from "./replay-stored.ts";
 import { mapKeypoints } from "./map-keypoints.ts";
 import { randomSeed as defaultRandomSeed, resolveSettings } from "./resolve-settings.ts";
 import { runtimeProblem } from "./runtime-problems.ts";
+
+/** Retry-After of a 429 too_many_concurrent_generations: a slot frees when a generation ends. */
+export const IN_FLIGHT_RETRY_SECONDS = 5;
 
 export interface GenerationServiceDeps {
   readonly identities: IdentityStore;
@@ -50,8 +54,11 @@ export class GenerationService {
     this.#d = deps;
   }
 
-  /** Creates the generation and waits until the runtime accepted it. */
-  async start(principal: Principal, body: CreateGenerationBody): Promise<GenerationRecord> {
+  /**
+   * Creates the generation and waits until the runtime accepted it. `rateLimit`: the RateLimit
+   * field items of the cost and in-flight policies after this generation took its share.
+   */
+  async start(principal: Principal, body: CreateGenerationBody): Promise<{ record: GenerationRecord; rateLimit: string }> {
     const d = this.#d;
     const { userId } = principal;
     const identity = await d.identities.get(userId, body.identityId);
@@ -64,11 +71,22 @@ export class GenerationService {
     const photo = { width: kpsSource.imageWidth, height: kpsSource.imageHeight };
     const settings = resolveSettings(body, photo, d.randomSeed ?? defaultRandomSeed);
 
+    const slot = { bucket: `inflight:${userId}`, policy: inFlightPolicy(principal.limits) };
+    const slotTaken = await d.rateLimits.take(slot.bucket, slot.policy, 1, d.clock());
+    if (!slotTaken.allowed) {
+      const limit = slot.policy.capacity;
+      throw new ApiError(429, "too_many_concurrent_generations", "Too many generations in flight", {
+        detail: `This key may have ${limit} generations queued or running at once; one must end first.`,
+        headers: { "Retry-After": String(IN_FLIGHT_RETRY_SECONDS), RateLimit: rateLimitItem("inflight", slotTaken) },
+        extensions: { policy: "inflight", limit, retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS },
+      });
+    }
     const cost = generationCost(settings);
     const policy = costPolicy(principal.limits);
     const bucket = `cost:${userId}`;
     const decision = await d.rateLimits.take(bucket, policy, cost, d.clock());
     if (!decision.allowed) {
+      await d.rateLimits.refund(slot.bucket, slot.policy, 1, d.clock());
       if (!Number.isFinite(decision.retryAfterSeconds)) {
         throw new ApiError(422, "generation_too_costly", "Generation exceeds the cost limit", {
           detail: `steps x pixels x images = ${cost} exceeds this key's burst of ${policy.capacity}.`,
@@ -77,8 +95,8 @@ export class GenerationService {
       const retry = Math.max(1, decision.retryAfterSeconds);
       throw new ApiError(429, "generation_quota_exceeded", "Generation quota exceeded", {
         detail: `Generation cost ${cost} exceeds what is left (${decision.remaining}); retry in ${retry} s.`,
-        headers: { "Retry-After": String(retry) },
-        extensions: { retryAfterSeconds: retry, cost, remaining: decision.remaining },
+        headers: { "Retry-After": String(retry), RateLimit: rateLimitItem("cost", decision) },
+        extensions: { policy: "cost", retryAfterSeconds: retry, cost, remaining: decision.remaining },
       });
     }
 
@@ -97,7 +115,13 @@ export class GenerationService {
       createdMs: d.clock(),
       finishedMs: null,
     };
-    await d.generations.insert(record);
+    try {
+      await d.generations.insert(record);
+    } catch (e) {
+      await d.rateLimits.refund(slot.bucket, slot.policy, 1, d.clock());
+      await d.rateLimits.refund(bucket, policy, cost, d.clock());
+      throw e;
+    }
 
     const request: RuntimeGenerateRequestInput = {
       requestId: record.id,
@@ -121,10 +145,11 @@ export class GenerationService {
     };
 
     try {
-      await d.coordinator.start({ generation: record, request, charge: { bucket, policy, cost } });
+      await d.coordinator.start({ generation: record, request, charge: { bucket, policy, cost, slot } });
     } catch (e) {
-      // Nothing reached the GPU: the cost goes back.
+      // Nothing reached the GPU: the cost and the slot go back.
       await d.rateLimits.refund(bucket, policy, cost, d.clock());
+      await d.rateLimits.refund(slot.bucket, slot.policy, 1, d.clock());
       const problem = e instanceof RuntimeCallError ? runtimeProblem(e) : undefined;
       await d.generations.finish(
         record.id,
@@ -134,7 +159,7 @@ export class GenerationService {
       if (!problem) throw e;
       throw problem;
     }
-    return record;
+    return { record, rateLimit: `${rateLimitItem("cost", decision)}, ${rateLimitItem("inflight", slotTaken)}` };
   }
 
   async get(userId: string, id: string): Promise<GenerationState> {

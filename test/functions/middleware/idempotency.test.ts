@@ -40,7 +40,10 @@ describe("Idempotency-Key on POST /v1/generations", () => {
     expect(second.status).toBe(202);
     expect(second.headers.get("idempotent-replayed")).toBe("true");
     expect(second.headers.get("location")).toBe(first.headers.get("location"));
-    expect(await second.json()).toEqual(firstBody);
+    // The same generation, as it is now (not the snapshot taken at creation).
+    const now = await second.json();
+    expect(now.id).toBe(firstBody.id);
+    expect(now.settings).toEqual(firstBody.settings);
     expect(h.stub.requests.length).toBe(before + 1);
   });
 
@@ -52,14 +55,19 @@ describe("Idempotency-Key on POST /v1/generations", () => {
     expect((await res.json()).code).toBe("idempotency_key_reused");
   });
 
-  it("an SSE request replays as the generation it created", async () => {
+  it("an SSE request replays as the stream of the generation it created; a JSON replay as the generation now", async () => {
     const body = { identityId, prompt: "sse", width: 64, height: 64, steps: 1 };
     const first = await post(body, "gen-key-3", { accept: "text/event-stream" });
     const events = await readEvents(first);
     const id = events[0].data.id;
     const replay = await post(body, "gen-key-3", { accept: "text/event-stream" });
-    expect(replay.status).toBe(202);
-    expect((await replay.json()).id).toBe(id);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("content-type")).toContain("text/event-stream");
+    const replayed = await readEvents(replay);
+    expect(replayed.at(-1)).toMatchObject({ event: "done", data: { id, status: "succeeded" } });
+    const json = await post(body, "gen-key-3");
+    expect(json.status).toBe(202);
+    expect(await json.json()).toMatchObject({ id, status: "succeeded" });
   });
 
   it("a request that failed on the server side can be retried with its key", async () => {

@@ -10,6 +10,7 @@ interface Row {
   requests_per_minute: number;
   cost_burst: number;
   cost_per_minute: number;
+  max_in_flight?: number | null;
   created_ms: number;
   revoked_ms: number | null;
 }
@@ -24,6 +25,7 @@ const fromRow = (r: Row): ApiKeyRecord => ({
     requestsPerMinute: r.requests_per_minute,
     costBurst: r.cost_burst,
     costPerMinute: r.cost_per_minute,
+    ...(r.max_in_flight != null ? { maxInFlight: r.max_in_flight } : {}),
   },
   createdMs: r.created_ms,
   revokedMs: r.revoked_ms,
@@ -31,8 +33,8 @@ const fromRow = (r: Row): ApiKeyRecord => ({
 
 export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
   const insert = db.prepare(
-    `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, created_ms, revoked_ms)
-     VALUES (@id, @user_id, @name, @hash, @requests_burst, @requests_per_minute, @cost_burst, @cost_per_minute, @created_ms, @revoked_ms)`,
+    `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, max_in_flight, created_ms, revoked_ms)
+     VALUES (@id, @user_id, @name, @hash, @requests_burst, @requests_per_minute, @cost_burst, @cost_per_minute, @max_in_flight, @created_ms, @revoked_ms)`,
   );
   const byId = db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id = ?");
   const all = db.prepare<[], Row>("SELECT * FROM api_keys ORDER BY created_ms, id");
@@ -50,6 +52,7 @@ export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
         requests_per_minute: k.limits.requestsPerMinute,
         cost_burst: k.limits.costBurst,
         cost_per_minute: k.limits.costPerMinute,
+        max_in_flight: k.limits.maxInFlight ?? null,
         created_ms: k.createdMs,
         revoked_ms: k.revokedMs,
       });
