@@ -7,9 +7,11 @@ import { InProcessGenerationCoordinator } from "./coordinator/in-process-coordin
 import { randomId, type IdGenerator } from "./crypto/random-id.ts";
 import type { EdgeEnv } from "./env.ts";
 import { apiKeyAuth } from "./middleware/auth/index.ts";
+import { corsMiddleware } from "./middleware/cors/index.ts";
 import { idempotency } from "./middleware/idempotency/index.ts";
 import { handleErrors, notFoundOrMethodNotAllowed, type ErrorLog } from "./middleware/problem/index.ts";
 import { requestRateLimit } from "./middleware/rate-limit/index.ts";
+import { requestId } from "./middleware/request-id/index.ts";
 import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { identityRoutes } from "./routes/identities.ts";
@@ -33,6 +35,10 @@ export interface EdgeDeps {
   readonly log?: ErrorLog;
   /** Largest POST /v1/identities body (all photos together). */
   readonly maxIdentityBodyBytes?: number;
+  /** Origins browsers may call from (CORS_ORIGINS); empty or omitted: no CORS. */
+  readonly corsOrigins?: readonly string[];
+  /** Where the JSON access-log line of each request goes; omitted: none. */
+  readonly accessLog?: (line: string) => void;
   readonly version?: string;
 }
 
@@ -82,6 +88,10 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
   const idem = idempotency({ store: stores.idempotency, clock });
 
   const app = new Hono<EdgeEnv>();
+  app.use("*", requestId({ newId: () => newId("req"), ...(deps.accessLog ? { accessLog: deps.accessLog } : {}) }));
+  // Before auth: a preflight carries no key.
+  const corsHandler = corsMiddleware(deps.corsOrigins ?? []);
+  if (corsHandler) app.use("*", corsHandler);
   app.onError(handleErrors(log));
   app.notFound(notFoundOrMethodNotAllowed(app));
   app.route("/", metaRoutes(deps.version ?? "0.1.0"));

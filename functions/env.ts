@@ -13,5 +13,7 @@ export interface EdgeEnv {
     principal: Principal;
     /** Set by a streaming handler: the JSON response an Idempotency-Key replay answers with instead. */
     idempotentStandIn: StoredResponse;
+    /** X-Request-Id of this request (middleware/request-id). */
+    requestId: string;
   };
 }

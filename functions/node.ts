@@ -4,11 +4,13 @@
 import { pathToFileURL } from "node:url";
 import { createFaceKit, describeFaceKit, faceKitConfigFromEnv } from "./adapters/node/face-kit.ts";
 import { startEdge } from "./adapters/node/start-edge.ts";
+import { parseCorsOrigins } from "./middleware/cors/index.ts";
 
 export { startEdge, type RunningEdge, type StartEdgeOptions } from "./adapters/node/start-edge.ts";
 
 /**
- * Direct run (`tsx functions/node.ts`): env PORT, HOST, DATA_DIR, RUNTIME_URL, RUNTIME_TOKEN, and
+ * Direct run (`tsx functions/node.ts`): env PORT, HOST, DATA_DIR, RUNTIME_URL, RUNTIME_TOKEN,
+ * CORS_ORIGINS, ACCESS_LOG (0: off), and
  * the face kit's (FACE_PACK, FACE_PACK_DIR, FACE_WORKERS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS).
  */
 async function main(): Promise<void> {
@@ -22,6 +24,9 @@ async function main(): Promise<void> {
     faceKit: createFaceKit(faceConfig),
     port: Number(process.env.PORT ?? 8787),
     hostname: process.env.HOST ?? "127.0.0.1",
+    corsOrigins: parseCorsOrigins(process.env.CORS_ORIGINS),
+    // ACCESS_LOG=0 turns the per-request JSON line off.
+    ...(process.env.ACCESS_LOG === "0" ? {} : { accessLog: (line: string) => process.stdout.write(`${line}\n`) }),
   });
   console.log(`edge listening on ${running.url} (docs: ${running.url}/docs); ${describeFaceKit(faceConfig)}`);
   const stop = () => void running.close().then(() => process.exit(0));

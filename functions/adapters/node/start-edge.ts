@@ -25,6 +25,10 @@ export interface StartEdgeOptions {
   readonly hostname?: string;
   readonly identityCacheEntries?: number;
   readonly log?: (message: string, error?: unknown) => void;
+  /** Origins allowed to call from a browser (CORS_ORIGINS). */
+  readonly corsOrigins?: readonly string[];
+  /** One JSON access-log line per request (functions/node.ts: stdout). */
+  readonly accessLog?: (line: string) => void;
 }
 
 export interface RunningEdge {
@@ -67,6 +71,8 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       photoAnalyser,
       runtime,
       log,
+      ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
+      ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
     });
     const hostname = opts.hostname ?? "127.0.0.1";
     const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {

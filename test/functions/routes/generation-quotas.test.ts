@@ -146,6 +146,7 @@ describe("RateLimit fields (draft-ietf-httpapi-ratelimit-headers-10)", () => {
     expect(items[1]).toMatch(/^"cost";r=87712;t=\d+$/);
     expect(items[2]).toMatch(/^"inflight";r=3;t=\d+$/);
     expect(res.headers.get("ratelimit-limit")).toBe("100000");
+    expect(res.headers.get("x-request-id")).toMatch(/^req_/);
     (await manual).end();
 
     const get = await h.fetch(`/v1/generations/gen_nope`, { key: u.key });
