@@ -1,14 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Tests that run inside workerd (the Workers runtime): D1, KV, R2 and Durable Object stores.
 const WORKERD_TESTS = "test/workers/inside/**/*.test.ts";
-const migrationsUrl = new URL("./migrations", import.meta.url);
-const migrationsDir = fileURLToPath(
-  existsSync(migrationsUrl) ? migrationsUrl : new URL("./test/workers/inside/fallback-schema", import.meta.url),
-);
+const migrationsDir = fileURLToPath(new URL("./migrations", import.meta.url));
 // Everything offline: Miniflare would otherwise fetch Cloudflare's request.cf data.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 

@@ -1,12 +1,19 @@
 /**
- * The Workers entry: wiring only (functions/adapters/workers). Exports the Durable Object classes
- * wrangler.toml binds.
+ * The Workers entry (wrangler.toml's main): wiring only. The app is built once per isolate from
+ * its bindings; the Durable Object classes wrangler.toml binds are exported from here.
  */
+import type { EdgeApp } from "./app.ts";
+import { createWorkerApp } from "./adapters/workers/create-worker-app.ts";
+import type { WorkerEnv } from "./adapters/workers/env.ts";
+
 export { UserLimiter } from "./adapters/workers/durable-objects/user-limiter.ts";
 export { GenerationObject } from "./adapters/workers/durable-objects/generation-object.ts";
 
+let built: { env: WorkerEnv; edge: EdgeApp } | undefined;
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response("not yet", { status: 503 });
+  fetch(request, env, ctx) {
+    if (built?.env !== env) built = { env, edge: createWorkerApp(env) };
+    return built.edge.app.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<WorkerEnv>;

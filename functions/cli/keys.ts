@@ -24,12 +24,17 @@ const USAGE = `usage:
   keys revoke <keyId>`;
 
 export async function runKeysCli(argv: readonly string[], dataDir: string, out: (line: string) => void): Promise<void> {
-  const [command, ...rest] = argv;
+  // --edge=workers: the same commands on the local Worker's D1 (workers-local.ts; npm start -- --edge=workers).
+  const onWorkers = argv.includes("--edge=workers");
+  const [command, ...rest] = argv.filter((a) => a !== "--edge=workers" && a !== "--edge=node");
   const { values, positionals } = parseCliArgs(rest);
-  const db = openDatabase(edgeDatabasePath(dataDir));
+  const workers = onWorkers
+    ? await import("./workers-local.ts").then((w) => w.openLocalWorkersApiKeyStore(w.workersStateDir(dataDir)))
+    : undefined;
+  const db = workers ? undefined : openDatabase(edgeDatabasePath(dataDir));
 
   try {
-    const store = createSqliteApiKeyStore(db);
+    const store = workers?.store ?? createSqliteApiKeyStore(db!);
     if (command === "create") {
       if (!values.user) throw new KeysCliError(`--user is required\n${USAGE}`);
       const limits: Partial<{ -readonly [K in keyof KeyLimits]: number }> = {};
@@ -74,7 +79,8 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       throw new KeysCliError(USAGE);
     }
   } finally {
-    db.close();
+    db?.close();
+    await workers?.close();
   }
 }
 

@@ -20,6 +20,8 @@ export interface WorkerEnv {
   readonly RUNTIME_URL: string;
   /** Bearer token the runtime expects (`wrangler secret put RUNTIME_TOKEN`; .dev.vars locally). */
   readonly RUNTIME_TOKEN: string;
+  /** Optional: largest photo forwarded to the runtime's face analysis (default 25 MiB; match the runtime's). */
+  readonly PHOTO_MAX_BYTES?: string;
   /** Optional: seconds an identity stays in KV (default 3600; KV's minimum is 60). */
   readonly IDENTITY_CACHE_TTL_S?: string;
   /** Optional: ms without a runtime event after which a generation fails (default 120000). */

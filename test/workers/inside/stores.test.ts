@@ -156,6 +156,20 @@ describe("D1 generations", () => {
     expect(await store.get("bob", "gen_1")).toBeUndefined();
   });
 
+  it("delete removes the user's generation and its image rows, never another user's", async () => {
+    const store = createD1GenerationStore(env.DB);
+    await store.insert(generation({ id: "gen_d" }));
+    const img = { index: 0, mimeType: "image/png", width: 64, height: 64, seed: 7, fileKey: "k" };
+    await store.finish("gen_d", { status: "succeeded", images: [img] }, 5);
+    expect(await store.delete!("bob", "gen_d")).toBe(false);
+    expect((await store.get("alice", "gen_d"))?.images).toHaveLength(1);
+    expect(await store.delete!("alice", "gen_d")).toBe(true);
+    expect(await store.get("alice", "gen_d")).toBeUndefined();
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM generation_images WHERE generation_id = 'gen_d'").first();
+    expect(left).toEqual({ n: 0 });
+    expect(await store.delete!("alice", "gen_d")).toBe(false);
+  });
+
   it("failUnfinished fails only running and queued generations", async () => {
     const store = createD1GenerationStore(env.DB);
     await store.insert(generation({ id: "gen_a" }));
@@ -222,5 +236,8 @@ describe("R2 result images", () => {
     expect((await env.IMAGES.head(key))?.httpMetadata?.contentType).toBe("image/webp");
     expect(await store.get("generations/gen_r2/2.webp")).toBeUndefined();
     expect(await store.get("../etc/passwd")).toBeUndefined();
+    await store.delete!(key);
+    expect(await store.get(key)).toBeUndefined();
+    await store.delete!(key);
   });
 });

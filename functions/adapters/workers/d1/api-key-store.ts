@@ -1,4 +1,5 @@
 import type { ApiKeyRecord, ApiKeyStore } from "../../../stores/api-key-store.ts";
+import type { D1Like } from "./d1-like.ts";
 
 interface Row {
   id: string;
@@ -29,7 +30,7 @@ const fromRow = (r: Row): ApiKeyRecord => ({
 });
 
 /** API keys in D1 (same table as the SQLite adapter; schema in migrations/). No cache: a revoke is seen at once. */
-export function createD1ApiKeyStore(db: D1Database): ApiKeyStore {
+export function createD1ApiKeyStore(db: D1Like): ApiKeyStore {
   return {
     async insert(k) {
       await db

@@ -116,6 +116,14 @@ export function createD1GenerationStore(db: D1Database): GenerationStore {
       ]);
       return results[0].meta.changes === 1;
     },
+    async delete(userId, id) {
+      // One transaction; the image rows go only when the user's row did (changes() of the DELETE before).
+      const [row] = await db.batch([
+        db.prepare("DELETE FROM generations WHERE id = ? AND user_id = ?").bind(id, userId),
+        db.prepare("DELETE FROM generation_images WHERE generation_id = ? AND changes() = 1").bind(id),
+      ]);
+      return row.meta.changes === 1;
+    },
     async failUnfinished(code, message, nowMs) {
       const r = await db
         .prepare(

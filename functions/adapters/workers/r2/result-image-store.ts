@@ -17,5 +17,8 @@ export function createR2ResultImageStore(bucket: R2Bucket): ResultImageStore {
       const object = await bucket.get(key);
       return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
     },
+    async delete(key) {
+      if (KEY_PATTERN.test(key)) await bucket.delete(key);
+    },
   };
 }

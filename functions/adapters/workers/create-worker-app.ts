@@ -1,0 +1,33 @@
+/**
+ * The edge app on Workers: the core's createEdgeApp with the Worker's stores, the runtime's photo
+ * analysis, and generations coordinated by one Durable Object each. Built once per isolate.
+ */
+import { createEdgeApp, type EdgeApp } from "../../app.ts";
+import { createRuntimePhotoAnalyser } from "../runtime-photo-analyser.ts";
+import { createFetchRuntimeClient } from "../../runtime-client/fetch-runtime-client.ts";
+import type { WorkerEnv } from "./env.ts";
+import { createDurableGenerationCoordinator } from "./generation-coordinator.ts";
+import { createWorkerStores } from "./stores.ts";
+
+/** shared/image's default (25 MiB); set PHOTO_MAX_BYTES to the runtime's value when it differs. */
+export const DEFAULT_PHOTO_MAX_BYTES = 25 * 1024 * 1024;
+/** Every uploaded photo together; Workers' free and pro plans refuse request bodies over 100 MB. */
+export const WORKER_MAX_IDENTITY_BODY_BYTES = 64 * 1024 * 1024;
+
+export function createWorkerApp(env: WorkerEnv): EdgeApp {
+  if (!env.RUNTIME_TOKEN) throw new Error("RUNTIME_TOKEN is not set (wrangler secret put RUNTIME_TOKEN; .dev.vars locally)");
+  const runtime = createFetchRuntimeClient({ baseUrl: env.RUNTIME_URL, token: env.RUNTIME_TOKEN });
+  return createEdgeApp({
+    stores: createWorkerStores(env),
+    photoAnalyser: createRuntimePhotoAnalyser({
+      baseUrl: env.RUNTIME_URL,
+      token: env.RUNTIME_TOKEN,
+      maxBytes: Number(env.PHOTO_MAX_BYTES ?? DEFAULT_PHOTO_MAX_BYTES),
+    }),
+    runtime,
+    coordinator: createDurableGenerationCoordinator(env.GENERATION),
+    maxIdentityBodyBytes: WORKER_MAX_IDENTITY_BODY_BYTES,
+    // Workers logs: never keys, prompts or embeddings, only what failed.
+    log: (message, error) => console.error(message, error instanceof Error ? `${error.name}: ${error.message}` : ""),
+  });
+}

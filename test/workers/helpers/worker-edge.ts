@@ -1,0 +1,79 @@
+/**
+ * The Workers edge for tests, run locally and offline: wrangler's unstable_startWorker serves
+ * functions/worker.ts with wrangler.toml's bindings (D1, KV, R2, both Durable Objects) in workerd on
+ * a free loopback port, state under a temp data folder, pointed at a runtime on loopback. Keys are
+ * made by the keys CLI with --edge=workers, as an operator does with `npm start -- --edge=workers`.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unstable_startWorker } from "wrangler";
+import { runKeysCli } from "../../../functions/cli/keys.ts";
+import { WRANGLER_CONFIG, workersStateDir } from "../../../functions/cli/workers-local.ts";
+
+export interface WorkerEdge {
+  readonly url: string;
+  readonly dataDir: string;
+  /** `keys create --user <id> --edge=workers` and returns the key (the CLI's last line). */
+  createKey(userId: string, flags?: string[]): Promise<string>;
+  fetch(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startWorkerEdge(opts: {
+  runtimeUrl: string;
+  runtimeToken: string;
+  vars?: Record<string, string>;
+}): Promise<WorkerEdge> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  const dataDir = await mkdtemp(join(tmpdir(), "edge-workers-"));
+  const keysCli = async (args: string[]) => {
+    const lines: string[] = [];
+    await runKeysCli([...args, "--edge=workers"], dataDir, (l) => lines.push(l));
+    return lines;
+  };
+  // Applies the migrations too (a first key before the Worker ever ran is the README's flow).
+  await keysCli(["list"]);
+  const plain = (value: string) => ({ type: "plain_text" as const, value });
+  const worker = await unstable_startWorker({
+    config: WRANGLER_CONFIG,
+    bindings: {
+      RUNTIME_URL: plain(opts.runtimeUrl),
+      RUNTIME_TOKEN: { type: "secret_text", value: opts.runtimeToken },
+      ...Object.fromEntries(Object.entries(opts.vars ?? {}).map(([k, v]) => [k, plain(v)])),
+    },
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist: workersStateDir(dataDir),
+      watch: false,
+      logLevel: "warn",
+    },
+  });
+  try {
+    await worker.ready;
+  } catch (e) {
+    await worker.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const url = (await worker.url).origin;
+  return {
+    url,
+    dataDir,
+    async createKey(userId, flags = []) {
+      const lines = await keysCli(["create", "--user", userId, ...flags]);
+      return lines[lines.length - 1];
+    },
+    fetch(path, init = {}) {
+      const { key, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (key) headers.set("authorization", `Bearer ${key}`);
+      return fetch(`${url}${path}`, { ...rest, headers });
+    },
+    async close() {
+      await worker.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
