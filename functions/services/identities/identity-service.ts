@@ -12,6 +12,7 @@ import { intakeProblem } from "../../photos/intake-errors.ts";
 import type { PhotoAnalyser } from "../../ports/photo-analysis.ts";
 import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
 import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
+import { findMismatchedPhoto } from "./face-match.ts";
 
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
@@ -88,6 +89,13 @@ export class IdentityService {
     } catch (e) {
       if (e instanceof MixedEmbeddingPacksError) throw new ApiError(422, e.code, "Mixed face packs", { detail: e.message });
       throw e;
+    }
+    const mismatch = findMismatchedPhoto(analysed.map((a) => a.face.embedding), averaged.pack);
+    if (mismatch) {
+      throw new ApiError(422, "identity_mismatch", "Photos show different people", {
+        detail: `photo ${mismatch.photoIndex + 1} of ${photos.length} does not match the others (similarity ${mismatch.similarity.toFixed(3)}, ${averaged.pack} pack threshold ${mismatch.threshold}); send photos of one person`,
+        extensions: { photoIndex: mismatch.photoIndex, similarity: mismatch.similarity, threshold: mismatch.threshold },
+      });
     }
     const primary = analysed[0];
     const record: IdentityRecord = {
