@@ -23,7 +23,13 @@ export async function loadPackSessions(packDir: string, manifest: Pick<PackManif
       if (!file) throw new Error(`the pack has no ${network} network`);
       sessions.set(
         network,
-        await createSession(join(packDir, file), { providers: [...cfg.providers], ...(cfg.threads > 0 ? { intraOpThreads: cfg.threads } : {}) }),
+        await createSession(join(packDir, file), {
+          providers: [...cfg.providers],
+          ...(cfg.threads > 0 ? { intraOpThreads: cfg.threads } : {}),
+          // ORT's arena would keep the decoder's activation peak (about 1 GB at 512² on the mid pack)
+          // for the life of the process; without it the memory goes back after each decode.
+          ...(network === "vae_decoder" ? { cpuMemArena: false } : {}),
+        }),
       );
     }
   } catch (err) {

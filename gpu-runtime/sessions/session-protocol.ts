@@ -12,6 +12,8 @@ export interface SessionWorkerData {
   readonly threads: number;
   /** Budget for tensors kept between calls (see tensor-refs.ts). */
   readonly refCacheBytes: number;
+  /** false: IdentityNet and the UNet as two sessions (for A/B benchmarks); default fused. */
+  readonly fuseDenoiser?: boolean;
 }
 
 export type SessionRequest =
@@ -20,7 +22,14 @@ export type SessionRequest =
   | { readonly kind: "describe" };
 
 export type SessionResponse =
-  | { readonly kind: "outputs"; readonly outputs: Outputs; /** Time inside ORT for this call. */ readonly ortMs: number }
+  | {
+      readonly kind: "outputs";
+      readonly outputs: Outputs;
+      /** Time inside ORT for this call. */
+      readonly ortMs: number;
+      /** Bytes that crossed between JS and ORT in the worker for this call. */
+      readonly transferBytes: number;
+    }
   | { readonly kind: "description"; readonly sessions: SessionReport[] }
   /** The call named tensors this worker no longer holds: send it again with their data. */
   | { readonly kind: "missing"; readonly refs: number[] };

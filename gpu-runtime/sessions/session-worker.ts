@@ -23,7 +23,7 @@ serveTasks<WorkerState, SessionRequest, SessionResponse>(
   async () => {
     const manifest = readPackManifest(data.packDir);
     const sessions = await loadPackSessions(data.packDir, manifest, data);
-    return { networks: new SessionNetworks(sessions), sessions, refs: new TensorRefStore(data.refCacheBytes) };
+    return { networks: new SessionNetworks(sessions, { fuseDenoiser: data.fuseDenoiser !== false }), sessions, refs: new TensorRefStore(data.refCacheBytes) };
   },
   async (state, req) => {
     if (req.kind === "describe") return { kind: "description", sessions: reportSessions(state.sessions) };
@@ -31,8 +31,9 @@ serveTasks<WorkerState, SessionRequest, SessionResponse>(
     if ("missing" in decoded) return { kind: "missing", refs: decoded.missing };
     const [a, b] = decoded.feeds as [Feeds, Feeds];
     const before = state.networks.ortMs;
+    const bytesBefore = state.networks.transferBytes;
     const outputs = req.kind === "run" ? await state.networks.run(req.network, a) : await state.networks.chain(req.first, a, req.second, b);
-    return { kind: "outputs", outputs, ortMs: state.networks.ortMs - before };
+    return { kind: "outputs", outputs, ortMs: state.networks.ortMs - before, transferBytes: state.networks.transferBytes - bytesBefore };
   },
   { transfer: (res) => (res.kind === "outputs" ? transferables(res.outputs) : []) },
 );

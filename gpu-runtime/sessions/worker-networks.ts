@@ -19,6 +19,8 @@ export interface WorkerNetworksOptions {
   /** Inference workers, each with its own sessions (one per GPU, or a few on a many-core CPU). */
   readonly workers: number;
   readonly refCacheBytes?: number;
+  /** false: IdentityNet and the UNet as two sessions (for A/B benchmarks); default fused. */
+  readonly fuseDenoiser?: boolean;
 }
 
 /** The worker module beside this one: TypeScript in the source tree, .mjs in a bundled build. */
@@ -31,6 +33,8 @@ const MAX_RESENDS = 2;
 export class WorkerNetworks implements Networks {
   /** Milliseconds spent inside ORT, summed over workers. */
   ortMs = 0;
+  /** Bytes that crossed between JS and ORT inside the workers (not the messages to them), summed. */
+  transferBytes = 0;
   private readonly pool: WorkerPool<SessionRequest, SessionResponse>;
   private readonly refs = new TensorRefEncoder();
   /** Calls not yet answered: terminating a worker while ORT runs in it aborts the whole process. */
@@ -47,6 +51,7 @@ export class WorkerNetworks implements Networks {
       providers: o.providers,
       threads: o.threads,
       refCacheBytes: o.refCacheBytes ?? DEFAULT_REF_CACHE_BYTES,
+      fuseDenoiser: o.fuseDenoiser !== false,
     };
     const pool = new WorkerPool<SessionRequest, SessionResponse>({
       script: WORKER_SCRIPT,
@@ -106,6 +111,7 @@ export class WorkerNetworks implements Networks {
       const res = await this.pool.run(build(resend));
       if (res.kind === "outputs") {
         this.ortMs += res.ortMs;
+        this.transferBytes += res.transferBytes;
         return res.outputs as Record<string, Tensor>;
       }
       if (res.kind !== "missing" || attempt >= MAX_RESENDS) throw new Error(`inference worker answered ${res.kind}${res.kind === "missing" ? ` after ${attempt} resends` : ""}`);
