@@ -60,6 +60,8 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
 
   const identities = new IdentityService({
     store: stores.identities,
+    generations: stores.generations,
+    images: stores.images,
     photoAnalyser: deps.photoAnalyser,
     clock,
     newId,

@@ -1,5 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { EdgeEnv } from "../env.ts";
+import { invalidRequest } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { readPhotos } from "../photos/read-photos.ts";
 import { identityView } from "../services/identities/identity-view.ts";
@@ -27,7 +28,11 @@ export function identityRoutes(d: IdentityRoutesDeps): Hono<EdgeEnv> {
   });
 
   app.delete("/:id", async (c) => {
-    await d.service.delete(c.get("principal").userId, c.req.param("id"));
+    const cascade = c.req.query("cascade");
+    if (cascade !== undefined && cascade !== "true" && cascade !== "false") {
+      throw invalidRequest([{ path: "cascade", message: "must be true or false" }]);
+    }
+    await d.service.delete(c.get("principal").userId, c.req.param("id"), { cascade: cascade === "true" });
     return c.body(null, 204);
   });
 

@@ -76,6 +76,11 @@ export interface GenerationStore {
    * person is personal data); false when there was none. Optional until every adapter has it.
    */
   delete?(userId: string, id: string): Promise<boolean>;
+  /**
+   * Ids of the user's generations made from an identity (as the face or as the pose), for
+   * DELETE /v1/identities/{id}?cascade=true. Optional until every adapter has it.
+   */
+  listIdsByIdentity?(userId: string, identityId: string): Promise<string[]>;
   /** Marks generations left unfinished by a previous process as failed; returns how many. */
   failUnfinished(code: string, message: string, nowMs: number): Promise<number>;
 }

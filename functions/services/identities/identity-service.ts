@@ -10,12 +10,17 @@ import type { IdGenerator } from "../../crypto/random-id.ts";
 import { ApiError, notFound } from "../../errors/api-error.ts";
 import { intakeProblem } from "../../photos/intake-errors.ts";
 import type { PhotoAnalyser } from "../../ports/photo-analysis.ts";
+import { TERMINAL_STATUSES, type GenerationStore } from "../../stores/generation-store.ts";
 import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
+import type { ResultImageStore } from "../../stores/result-image-store.ts";
 import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
 import { findMismatchedPhoto } from "./face-match.ts";
 
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
+  /** For DELETE ?cascade=true: the identity's generations and their images go too. */
+  readonly generations?: GenerationStore;
+  readonly images?: ResultImageStore;
   readonly photoAnalyser: PhotoAnalyser;
   readonly clock: () => number;
   readonly newId: IdGenerator;
@@ -56,8 +61,38 @@ export class IdentityService {
     return identity;
   }
 
-  async delete(userId: string, id: string): Promise<void> {
-    if (!(await this.#deps.store.delete(userId, id))) throw notFound("identity_not_found", "Identity");
+  /**
+   * Removes the identity (its embedding). With `cascade`, first its generations (as face or pose)
+   * and their image bytes: images of a person are personal data too. A generation still running
+   * is not pulled from under its stream: 409 until it ends or is cancelled.
+   */
+  async delete(userId: string, id: string, opts: { cascade?: boolean } = {}): Promise<{ generations: number }> {
+    const { store, generations, images } = this.#deps;
+    let removed = 0;
+    if (opts.cascade) {
+      if (!(await store.get(userId, id))) throw notFound("identity_not_found", "Identity");
+      if (!generations?.listIdsByIdentity || !generations.delete || !images?.delete) {
+        throw new ApiError(501, "cascade_unsupported", "Cascade delete not supported", { detail: "this deployment's stores cannot delete generations", safeDetail: true });
+      }
+      const records = [];
+      for (const gid of await generations.listIdsByIdentity(userId, id)) {
+        const g = await generations.get(userId, gid);
+        if (g) records.push(g);
+      }
+      const running = records.filter((g) => !TERMINAL_STATUSES.has(g.status));
+      if (running.length > 0) {
+        throw new ApiError(409, "identity_in_use", "Identity has running generations", {
+          detail: `cancel or wait for ${running.map((g) => g.id).join(", ")} first`,
+          extensions: { generations: running.map((g) => g.id) },
+        });
+      }
+      for (const g of records) {
+        for (const img of g.images) await images.delete(img.fileKey);
+        if (await generations.delete(userId, g.id)) removed++;
+      }
+    }
+    if (!(await store.delete(userId, id))) throw notFound("identity_not_found", "Identity");
+    return { generations: removed };
   }
 
   async #analyseAndStore(userId: string, contentHash: string, photos: readonly Uint8Array[]): Promise<RegisterResult> {

@@ -32,6 +32,12 @@ export function createMemoryGenerationStore(): GenerationStore {
       rows.delete(id);
       return true;
     },
+    async listIdsByIdentity(userId: string, identityId: string) {
+      return [...rows.values()]
+        .filter((g) => g.userId === userId && (g.identityId === identityId || g.poseIdentityId === identityId))
+        .sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : 1))
+        .map((g) => g.id);
+    },
     async failUnfinished(code: string, message: string, nowMs: number) {
       let n = 0;
       for (const [id, g] of rows) {

@@ -40,6 +40,9 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const get = db.prepare<[string, string], Row>("SELECT * FROM generations WHERE id = ? AND user_id = ?");
+  const idsByIdentity = db.prepare<[string, string, string], { id: string }>(
+    "SELECT id FROM generations WHERE user_id = ? AND (identity_id = ? OR pose_identity_id = ?) ORDER BY created_ms, id",
+  );
   const images = db.prepare<[string], ImageRow>(
     "SELECT idx, mime_type, width, height, seed, file_key FROM generation_images WHERE generation_id = ? ORDER BY idx",
   );
@@ -126,6 +129,9 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
         deleteImages.run(id);
         return true;
       });
+    },
+    async listIdsByIdentity(userId, identityId) {
+      return idsByIdentity.all(userId, identityId, identityId).map((r) => r.id);
     },
     async failUnfinished(code, message, nowMs) {
       return failUnfinished.run(code, message, nowMs).changes;
