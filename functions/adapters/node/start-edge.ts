@@ -9,6 +9,7 @@ import { answerClientErrorsWithProblems } from "./client-error.ts";
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
+import { nodeSwaggerUiAssets } from "./swagger-ui-assets.ts";
 import { createNodePhotoAnalyser } from "./photo-analyser.ts";
 import { createCachedApiKeyStore } from "../../stores/cached/api-key-store.ts";
 import { createCachedIdentityStore } from "../../stores/cached/identity-store.ts";
@@ -71,6 +72,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       photoAnalyser,
       runtime,
       log,
+      swaggerUiAssets: nodeSwaggerUiAssets(),
       ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
       ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
     });

@@ -10,7 +10,7 @@ import { corsMiddleware, parseCorsOrigins } from "../../../functions/middleware/
 import { handleErrors } from "../../../functions/middleware/problem/index.ts";
 import { requestId } from "../../../functions/middleware/request-id/index.ts";
 
-function app(opts: { origins?: string[]; lines?: string[] } = {}) {
+function app(opts: { origins?: readonly string[]; lines?: string[] } = {}) {
   const a = new Hono<EdgeEnv>();
   let n = 0;
   a.use("*", requestId({ newId: () => `req_generated${++n}`, accessLog: (l) => opts.lines?.push(l) }));
@@ -39,7 +39,7 @@ describe("X-Request-Id and the access log", () => {
     const id = bad.headers.get("x-request-id")!;
     expect(id).toMatch(/^req_generated\d+$/);
     expect(bad.status).toBe(401);
-    expect((await bad.json()).requestId).toBe(id);
+    expect(((await bad.json()) as { requestId: string }).requestId).toBe(id);
     expect((await a.request("/nowhere")).headers.get("x-request-id")).toMatch(/^req_generated/);
   });
 
