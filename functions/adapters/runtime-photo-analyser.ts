@@ -11,6 +11,7 @@ import {
   decodeEmbedding,
   FacesAnalyzeResponseSchema,
   PHOTO_INTAKE_CODES,
+  PHOTO_MIME_TYPES,
   RUNTIME_FACES_ANALYZE_PATH,
   type PhotoIntakeCode,
 } from "../../shared/contract/index.ts";
@@ -30,13 +31,6 @@ export interface RuntimePhotoAnalyserOptions {
   /** Default: the global fetch (a Worker's, or Node's). */
   readonly fetch?: typeof fetch;
 }
-
-const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  avif: "image/avif",
-};
 
 export function createRuntimePhotoAnalyser(opts: RuntimePhotoAnalyserOptions): PhotoAnalyser {
   const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
@@ -61,7 +55,7 @@ export function createRuntimePhotoAnalyser(opts: RuntimePhotoAnalyserOptions): P
       try {
         res = await doFetch(url, {
           method: "POST",
-          headers: { authorization: `Bearer ${opts.token}`, "content-type": MIME_BY_FORMAT[sniffed.format]! },
+          headers: { authorization: `Bearer ${opts.token}`, "content-type": PHOTO_MIME_TYPES[sniffed.format] },
           body: photo as Uint8Array<ArrayBuffer>,
           signal: abort.signal,
         });

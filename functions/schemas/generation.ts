@@ -1,6 +1,6 @@
 /** Public API shapes of generations and their event stream. */
 import { z } from "zod";
-import { FACE_PACKS } from "../../shared/contract/limits.ts";
+import { FACE_PACKS, PREVIEW_MIME_TYPE } from "../../shared/contract/limits.ts";
 import {
   AdapterStrengthSchema,
   GuidanceScaleSchema,
@@ -9,6 +9,7 @@ import {
   OutputFormatSchema,
   PreviewOptionsSchema,
   PromptSchema,
+  ResolvedGenerationSettingsSchema,
   SchedulerSchema,
   SeedSchema,
   SideSchema,
@@ -72,21 +73,8 @@ export const GenerationSchema = z.object({
   poseIdentityId: z.string().nullable(),
   embeddingModel: z.enum(FACE_PACKS).optional(),
   progress: z.object({ step: z.number().int(), total: z.number().int() }),
-  settings: z.object({
-    prompt: z.string(),
-    negativePrompt: z.string(),
-    style: StyleSchema.nullable(),
-    width: z.number().int(),
-    height: z.number().int(),
-    steps: z.number().int(),
-    guidanceScale: z.number(),
-    identityStrength: z.number(),
-    adapterStrength: z.number(),
-    seed: z.number().int(),
-    scheduler: SchedulerSchema,
-    numImages: z.number().int(),
-    outputFormat: OutputFormatSchema,
-  }),
+  // The stored settings as the contract declares them; preview options only shape the stream.
+  settings: ResolvedGenerationSettingsSchema.omit({ preview: true }),
   images: z.array(GenerationImageSchema),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   createdAt: z.string().meta({ format: "date-time" }),
@@ -101,7 +89,7 @@ export const GENERATION_EVENT_SCHEMAS = {
   progress: z.object({ step: z.number().int(), total: z.number().int() }),
   preview: z.object({
     step: z.number().int(),
-    mimeType: z.literal("image/jpeg"),
+    mimeType: z.literal(PREVIEW_MIME_TYPE),
     width: z.number().int(),
     height: z.number().int(),
     data: z.string().meta({ description: "base64" }),

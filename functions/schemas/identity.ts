@@ -1,6 +1,6 @@
 /** Public API shapes of identities (zod: validation and the OpenAPI document). */
 import { z } from "zod";
-import { FACE_PACKS } from "../../shared/contract/limits.ts";
+import { FACE_PACKS, KEYPOINT_COUNT } from "../../shared/contract/limits.ts";
 
 export const MAX_PHOTOS_PER_IDENTITY = 4;
 
@@ -30,7 +30,7 @@ const point = z.tuple([z.number(), z.number()]);
 export const DetectedFaceSchema = z.object({
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).meta({ description: "x1, y1, x2, y2 in photo pixels." }),
   score: z.number(),
-  kps: z.array(point).length(5).meta({
+  kps: z.array(point).length(KEYPOINT_COUNT).meta({
     description: "Left eye, right eye, nose tip, left and right mouth corners, in photo pixels.",
   }),
 });

@@ -1,28 +1,12 @@
 /** Generations: settings, progress, outcome, and the result images' file keys. */
-import type { OutputFormat, SchedulerName } from "../../shared/contract/limits.ts";
-import type { PreviewOptions } from "../../shared/contract/settings.ts";
-import type { StyleName } from "../../shared/contract/styles.ts";
+import type { ResolvedGenerationSettings } from "../../shared/contract/settings.ts";
 
 export const GENERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set(["succeeded", "failed", "cancelled"]);
 
-export interface GenerationSettings {
-  readonly prompt: string;
-  readonly negativePrompt: string;
-  readonly style: StyleName | null;
-  readonly width: number;
-  readonly height: number;
-  readonly steps: number;
-  readonly guidanceScale: number;
-  readonly identityStrength: number;
-  readonly adapterStrength: number;
-  readonly seed: number;
-  readonly scheduler: SchedulerName;
-  readonly numImages: number;
-  readonly outputFormat: OutputFormat;
-  readonly preview: PreviewOptions | null;
-}
+/** The resolved settings stored with a generation: the contract's shape (shared/contract/settings.ts). */
+export type GenerationSettings = ResolvedGenerationSettings;
 
 export interface GenerationImageRecord {
   readonly index: number;

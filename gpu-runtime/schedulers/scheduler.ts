@@ -8,11 +8,13 @@ import { DpmppTwoMKarrasScheduler, dpmppTwoMKarrasOptions } from "./dpmpp-2m-kar
 import { EulerAncestralScheduler, eulerAncestralOptions } from "./euler-ancestral.ts";
 import { EulerScheduler, eulerOptions } from "./euler.ts";
 import { LcmScheduler, lcmOptions } from "./lcm.ts";
+import { SCHEDULERS, type SchedulerName as ContractSchedulerName } from "../../shared/contract/limits.ts";
 import type { NoiseSource } from "../../shared/noise/seeded-noise.ts";
 import { SchedulerError } from "./scheduler-error.ts";
 
-export const SCHEDULER_NAMES = ["euler", "euler_a", "dpmpp_2m_karras", "ddim", "lcm"] as const;
-export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+/** The contract's scheduler names (shared/contract): the runtime implements exactly those. */
+export const SCHEDULER_NAMES = SCHEDULERS;
+export type SchedulerName = ContractSchedulerName;
 
 export interface StepResult {
   /** The sample at the next (less noisy) timestep; after the last step, the final latents. */

@@ -19,11 +19,32 @@ export type SchedulerName = (typeof SCHEDULERS)[number];
 export const OUTPUT_FORMATS = ["png", "jpeg", "webp"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export const OUTPUT_MIME_TYPES: Readonly<Record<OutputFormat, string>> = {
+export const OUTPUT_MIME_TYPES = {
   png: "image/png",
   jpeg: "image/jpeg",
   webp: "image/webp",
-};
+} as const satisfies Readonly<Record<OutputFormat, string>>;
+export type OutputMimeType = (typeof OUTPUT_MIME_TYPES)[OutputFormat];
+/** The result images' MIME types, as a list (zod enums, OpenAPI content types). */
+export const OUTPUT_MIME_TYPE_LIST = OUTPUT_FORMATS.map((f) => OUTPUT_MIME_TYPES[f]) as [OutputMimeType, ...OutputMimeType[]];
+
+/** The output format (and file extension) of a result image's MIME type; undefined for any other type. */
+export function outputFormatOfMime(mimeType: string): OutputFormat | undefined {
+  return OUTPUT_FORMATS.find((f) => OUTPUT_MIME_TYPES[f] === mimeType);
+}
+
+/** Previews are always small JPEGs. */
+export const PREVIEW_MIME_TYPE = "image/jpeg";
+
+/** Photo formats the intake accepts (sniffed from the bytes), and the MIME type each is sent as. */
+export const PHOTO_FORMATS = ["jpeg", "png", "webp", "avif"] as const;
+export type PhotoFormat = (typeof PHOTO_FORMATS)[number];
+export const PHOTO_MIME_TYPES = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  avif: "image/avif",
+} as const satisfies Readonly<Record<PhotoFormat, string>>;
 
 export interface NumberRange {
   readonly min: number;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isBase64 } from "./base64.ts";
+import { OUTPUT_MIME_TYPE_LIST, PREVIEW_MIME_TYPE } from "./limits.ts";
 
 /** Stable reasons a runtime refuses or fails a request (problem `code` and `error` event `code`). */
 export const RUNTIME_ERROR_CODES = [
@@ -21,7 +22,7 @@ export const RUNTIME_ERROR_CODES = [
 export type RuntimeErrorCode = (typeof RUNTIME_ERROR_CODES)[number];
 
 const base64String = z.string().refine(isBase64, { message: "must be base64" });
-const imageMime = z.enum(["image/png", "image/jpeg", "image/webp"]);
+const imageMime = z.enum(OUTPUT_MIME_TYPE_LIST);
 
 export const AcceptedEventSchema = z.object({
   requestId: z.string().optional(),
@@ -45,7 +46,7 @@ export const ProgressEventSchema = z.object({
 
 export const PreviewEventSchema = z.object({
   step: z.number().int().min(0),
-  mimeType: z.literal("image/jpeg"),
+  mimeType: z.literal(PREVIEW_MIME_TYPE),
   width: z.number().int().min(1),
   height: z.number().int().min(1),
   data: base64String,

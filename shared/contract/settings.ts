@@ -43,3 +43,25 @@ export type PreviewOptions = z.infer<typeof PreviewOptionsSchema>;
 export function withinPixelBudget(width: number, height: number): boolean {
   return width * height <= L.maxPixels;
 }
+
+/**
+ * A generation's settings once resolved (defaults, style, fast mode and size applied): what the edge
+ * stores with a generation and shows back, one shape for both (functions/stores, functions/schemas).
+ */
+export const ResolvedGenerationSettingsSchema = z.object({
+  prompt: PromptSchema,
+  negativePrompt: PromptSchema,
+  style: StyleSchema.nullable(),
+  width: SideSchema,
+  height: SideSchema,
+  steps: StepsSchema,
+  guidanceScale: GuidanceScaleSchema,
+  identityStrength: IdentityStrengthSchema,
+  adapterStrength: AdapterStrengthSchema,
+  seed: SeedSchema,
+  scheduler: SchedulerSchema,
+  numImages: NumImagesSchema,
+  outputFormat: OutputFormatSchema,
+  preview: PreviewOptionsSchema.nullable(),
+});
+export type ResolvedGenerationSettings = Readonly<z.infer<typeof ResolvedGenerationSettingsSchema>>;

@@ -4,8 +4,10 @@
  * runtime's /v1/faces/analyze (Workers edge). The core depends only on this interface.
  */
 
+import type { FacePack } from "../contract/limits.ts";
+
 /** Which detector/recogniser pair produced an embedding; embeddings of different packs are not comparable. */
-export type FacePackName = "antelopev2" | "lite";
+export type FacePackName = FacePack;
 
 export interface DecodedImage {
   /** RGB, row-major, 3 bytes per pixel, EXIF orientation already applied. */

@@ -40,7 +40,7 @@ describe("createScheduler", () => {
 
   it("refuses an unknown scheduler name, listing the known ones", () => {
     expect(codeOf(() => createScheduler("heun", sdxlConfig()))).toBe("unknown_scheduler");
-    expect(() => createScheduler("heun", sdxlConfig())).toThrow(/unknown scheduler "heun".*euler, euler_a, dpmpp_2m_karras, ddim, lcm/);
+    expect(() => createScheduler("heun", sdxlConfig())).toThrow(`unknown scheduler "heun"; expected one of ${SCHEDULER_NAMES.join(", ")}`);
   });
 
   it("lets the name fix the algorithm: dpmpp_2m_karras from SDXL's Euler config equals the one from its own config", () => {
