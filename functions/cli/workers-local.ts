@@ -5,10 +5,10 @@
  * platform proxy, so a key the CLI creates is one the running Worker accepts.
  */
 import { execFile } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { getPlatformProxy } from "wrangler";
+import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { createD1ApiKeyStore } from "../adapters/workers/d1/api-key-store.ts";
 import type { D1Like } from "../adapters/workers/d1/d1-like.ts";
 import type { ApiKeyStore } from "../stores/api-key-store.ts";
@@ -48,14 +48,20 @@ export async function applyLocalMigrations(stateDir: string, configPath = WRANGL
   }
 }
 
-/** The local Worker's api-key store (D1 over wrangler's platform proxy); close() when done. */
-export async function openLocalWorkersApiKeyStore(
-  stateDir: string,
-  configPath = WRANGLER_CONFIG,
-): Promise<{ store: ApiKeyStore; close(): Promise<void> }> {
+/**
+ * The local Worker's D1 (over wrangler's platform proxy, on the state wrangler dev uses), with every
+ * migration applied; close() when done.
+ */
+export async function openLocalWorkersD1(stateDir: string, configPath = WRANGLER_CONFIG): Promise<{ db: D1Like; close(): Promise<void> }> {
+  // A configuration with the D1 binding alone: the proxy runs no Worker, and the Durable Object
+  // bindings would only make workerd warn that their classes are missing.
+  const { d1_databases, compatibility_date, name } = unstable_readConfig({ config: configPath });
+  await mkdir(stateDir, { recursive: true });
+  const proxyConfig = join(stateDir, "d1-proxy.wrangler.json");
+  await writeFile(proxyConfig, JSON.stringify({ name, compatibility_date, d1_databases }));
   // getPlatformProxy's path is the folder wrangler dev calls <persist-to>/v3.
   const proxy = await getPlatformProxy<{ DB: D1Like }>({
-    configPath,
+    configPath: proxyConfig,
     persist: { path: join(stateDir, "v3") },
     remoteBindings: false,
     envFiles: [],
@@ -67,7 +73,16 @@ export async function openLocalWorkersApiKeyStore(
     await proxy.dispose();
     throw e;
   }
-  return { store: createD1ApiKeyStore(proxy.env.DB), close: () => proxy.dispose() };
+  return { db: proxy.env.DB, close: () => proxy.dispose() };
+}
+
+/** The local Worker's api-key store; close() when done. */
+export async function openLocalWorkersApiKeyStore(
+  stateDir: string,
+  configPath = WRANGLER_CONFIG,
+): Promise<{ store: ApiKeyStore; close(): Promise<void> }> {
+  const { db, close } = await openLocalWorkersD1(stateDir, configPath);
+  return { store: createD1ApiKeyStore(db), close };
 }
 
 /** migrations/*.sql files that D1's d1_migrations table does not list. */

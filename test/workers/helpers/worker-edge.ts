@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { runKeysCli } from "../../../functions/cli/keys.ts";
-import { WRANGLER_CONFIG, workersStateDir } from "../../../functions/cli/workers-local.ts";
+import { createD1IdentityStore } from "../../../functions/adapters/workers/d1/identity-store.ts";
+import { openLocalWorkersD1, WRANGLER_CONFIG, workersStateDir } from "../../../functions/cli/workers-local.ts";
+import type { IdentityRecord } from "../../../functions/stores/identity-store.ts";
 
 export interface WorkerEdge {
   readonly url: string;
@@ -17,6 +19,8 @@ export interface WorkerEdge {
   /** `keys create --user <id> --edge=workers` and returns the key (the CLI's last line). */
   createKey(userId: string, flags?: string[]): Promise<string>;
   fetch(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
+  /** Stores an identity in the Worker's D1 directly (for a runtime that cannot analyse faces). */
+  insertIdentity(record: IdentityRecord): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,14 @@ export async function startWorkerEdge(opts: {
       const headers = new Headers(rest.headers);
       if (key) headers.set("authorization", `Bearer ${key}`);
       return fetch(`${url}${path}`, { ...rest, headers });
+    },
+    async insertIdentity(record) {
+      const d1 = await openLocalWorkersD1(workersStateDir(dataDir));
+      try {
+        await createD1IdentityStore(d1.db).insertOrGet(record);
+      } finally {
+        await d1.close();
+      }
     },
     async close() {
       await worker.dispose();

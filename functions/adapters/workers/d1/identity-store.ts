@@ -1,13 +1,14 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
 import type { FacePack } from "../../../../shared/contract/limits.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
+import type { D1Like } from "./d1-like.ts";
 
 interface Row {
   id: string;
   user_id: string;
   content_hash: string;
   pack: string;
-  /** D1 returns a BLOB as an array of byte values. */
+  /** D1 returns a BLOB as an array of byte values (an ArrayBuffer through some bindings). */
   embedding: number[] | ArrayBuffer;
   kps: string;
   bbox: string;
@@ -36,7 +37,7 @@ const fromRow = (r: Row): IdentityRecord => ({
 });
 
 /** Identities in D1; (user_id, content_hash) is UNIQUE, so insert-or-get is one atomic statement plus a read. */
-export function createD1IdentityStore(db: D1Database): IdentityStore {
+export function createD1IdentityStore(db: D1Like): IdentityStore {
   const byHash = (userId: string, contentHash: string) =>
     db.prepare("SELECT * FROM identities WHERE user_id = ? AND content_hash = ?").bind(userId, contentHash).first<Row>();
   return {
