@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import sharp from "sharp";
-import { embeddingFromBytes } from "../../../shared/contract/embedding.ts";
+import { createSqliteStores } from "../../../functions/adapters/node/sqlite/index.ts";
 import { PROBLEM_CONTENT_TYPE } from "../../../shared/contract/problem.ts";
 import { photoForm, readFace, startHarness, type Harness, type TestResponse } from "../helpers/edge-harness.ts";
 
@@ -103,10 +103,10 @@ describe("POST /v1/identities", () => {
     const singles = await Promise.all(
       [astronaut, grace].map(async (p) => (await h.kit.analyser.analyse(await h.kit.decodePhoto(p)))[0].embedding),
     );
-    const db = new Database(join(h.dataDir, "edge.sqlite"), { readonly: true });
-    const row = db.prepare("SELECT embedding FROM identities WHERE id = ?").get(body.id) as { embedding: Buffer };
-    db.close();
-    const stored = embeddingFromBytes(new Uint8Array(row.embedding));
+    // Read through a second store connection: the row itself is encrypted (embedding-encryption.test.ts).
+    const second = createSqliteStores(h.dataDir);
+    const stored = (await second.stores.identities.get("user-a", body.id))!.embedding;
+    second.db.close();
     let maxErr = 0;
     for (let i = 0; i < stored.length; i++) {
       maxErr = Math.max(maxErr, Math.abs(stored[i] - (singles[0][i] + singles[1][i]) / 2));

@@ -1,6 +1,7 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
 import type { FacePack } from "../../../../shared/contract/limits.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
+import { isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface Row {
@@ -19,12 +20,12 @@ interface Row {
   created_ms: number;
 }
 
-const fromRow = (r: Row): IdentityRecord => ({
+const fromRow = (r: Row, embedding: Float32Array): IdentityRecord => ({
   id: r.id,
   userId: r.user_id,
   contentHash: r.content_hash,
   pack: r.pack as FacePack,
-  embedding: embeddingFromBytes(r.embedding),
+  embedding,
   kps: JSON.parse(r.kps) as IdentityRecord["kps"],
   bbox: JSON.parse(r.bbox) as IdentityRecord["bbox"],
   score: r.score,
@@ -35,7 +36,24 @@ const fromRow = (r: Row): IdentityRecord => ({
   createdMs: r.created_ms,
 });
 
-export function createSqliteIdentityStore(db: SqliteDatabase): IdentityStore {
+/** The row an embedding blob is bound to (AES-GCM additional data): moved to another row, it fails. */
+export const embeddingBinding = (userId: string, id: string) => `identity:${userId}:${id}`;
+
+/**
+ * With a cipher (what createSqliteStores always passes), embeddings are stored AES-256-GCM
+ * encrypted; rows written in clear before encryption existed are still read. Without one (store
+ * conformance tests), in clear.
+ */
+export function createSqliteIdentityStore(db: SqliteDatabase, cipher?: EmbeddingCipher): IdentityStore {
+  const seal = async (r: IdentityRecord): Promise<Uint8Array> => {
+    const bytes = embeddingToBytes(r.embedding);
+    return cipher ? cipher.encrypt(bytes, embeddingBinding(r.userId, r.id)) : bytes;
+  };
+  const open = async (r: Row): Promise<IdentityRecord> => {
+    const blob = new Uint8Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength);
+    const bytes = cipher && isEncryptedEmbedding(blob) ? await cipher.decrypt(blob, embeddingBinding(r.user_id, r.id)) : blob;
+    return fromRow(r, embeddingFromBytes(bytes));
+  };
   const insert = db.prepare(
     `INSERT INTO identities (id, user_id, content_hash, pack, embedding, kps, bbox, score, face_count, photo_count, image_width, image_height, created_ms)
      VALUES (@id, @user_id, @content_hash, @pack, @embedding, @kps, @bbox, @score, @face_count, @photo_count, @image_width, @image_height, @created_ms)
@@ -52,7 +70,7 @@ export function createSqliteIdentityStore(db: SqliteDatabase): IdentityStore {
         user_id: r.userId,
         content_hash: r.contentHash,
         pack: r.pack,
-        embedding: Buffer.from(embeddingToBytes(r.embedding)),
+        embedding: Buffer.from(await seal(r)),
         kps: JSON.stringify(r.kps),
         bbox: JSON.stringify(r.bbox),
         score: r.score,
@@ -65,18 +83,38 @@ export function createSqliteIdentityStore(db: SqliteDatabase): IdentityStore {
       if (info.changes === 1) return { record: r, inserted: true };
       const existing = byHash.get(r.userId, r.contentHash);
       if (!existing) throw new Error("identity insert conflicted but no row holds its content hash");
-      return { record: fromRow(existing), inserted: false };
+      return { record: await open(existing), inserted: false };
     },
     async get(userId, id) {
       const row = get.get(id, userId);
-      return row ? fromRow(row) : undefined;
+      return row ? open(row) : undefined;
     },
     async findByContentHash(userId, contentHash) {
       const row = byHash.get(userId, contentHash);
-      return row ? fromRow(row) : undefined;
+      return row ? open(row) : undefined;
     },
     async delete(userId, id) {
       return del.run(id, userId).changes === 1;
     },
   };
+}
+
+/**
+ * Key rotation: re-encrypts every embedding not written with the cipher's current key (clear rows
+ * from before encryption included). The cipher must still hold the old keys (as previous keys).
+ * Returns how many rows were rewritten.
+ */
+export async function reencryptSqliteEmbeddings(db: SqliteDatabase, cipher: EmbeddingCipher): Promise<number> {
+  const rows = db.prepare<[], { id: string; user_id: string; embedding: Buffer }>("SELECT id, user_id, embedding FROM identities").all();
+  const update = db.prepare("UPDATE identities SET embedding = ? WHERE id = ? AND embedding = ?");
+  let n = 0;
+  for (const r of rows) {
+    const blob = new Uint8Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength);
+    if (!(await cipher.isStale(blob))) continue;
+    const binding = embeddingBinding(r.user_id, r.id);
+    const plain = isEncryptedEmbedding(blob) ? await cipher.decrypt(blob, binding) : blob;
+    // Compare-and-set: a row changed meanwhile is left for the next run.
+    n += update.run(Buffer.from(await cipher.encrypt(plain, binding)), r.id, r.embedding).changes;
+  }
+  return n;
 }
