@@ -8,6 +8,8 @@ import { randomId, type IdGenerator } from "./crypto/random-id.ts";
 import type { EdgeEnv } from "./env.ts";
 import { apiKeyAuth } from "./middleware/auth/index.ts";
 import { corsMiddleware } from "./middleware/cors/index.ts";
+import type { SwaggerUiAssets } from "./openapi/swagger-ui.ts";
+import { settledToWebhooks, type EdgeWebhooks } from "./webhooks/dispatcher.ts";
 import { idempotency } from "./middleware/idempotency/index.ts";
 import { handleErrors, notFoundOrMethodNotAllowed, type ErrorLog } from "./middleware/problem/index.ts";
 import { requestRateLimit } from "./middleware/rate-limit/index.ts";
@@ -37,6 +39,10 @@ export interface EdgeDeps {
   readonly maxIdentityBodyBytes?: number;
   /** Origins browsers may call from (CORS_ORIGINS); empty or omitted: no CORS. */
   readonly corsOrigins?: readonly string[];
+  /** Swagger UI's files for /docs (swagger-ui-dist); omitted: a plain page rendered from the document. */
+  readonly swaggerUiAssets?: SwaggerUiAssets;
+  /** Webhook URL checks and deliveries (functions/webhooks); omitted: webhookUrl is refused with 422. */
+  readonly webhooks?: EdgeWebhooks;
   /** Where the JSON access-log line of each request goes; omitted: none. */
   readonly accessLog?: (line: string) => void;
   readonly version?: string;
@@ -75,6 +81,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
       runtime: deps.runtime,
       clock,
       log,
+      ...(deps.webhooks ? { onSettled: settledToWebhooks(deps.webhooks) } : {}),
     });
   const generations = new GenerationService({
     identities: stores.identities,
@@ -86,6 +93,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
     newId,
     log,
     ...(deps.randomSeed ? { randomSeed: deps.randomSeed } : {}),
+    ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
   });
   const idem = idempotency({ store: stores.idempotency, clock });
 
@@ -96,7 +104,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
   if (corsHandler) app.use("*", corsHandler);
   app.onError(handleErrors(log));
   app.notFound(notFoundOrMethodNotAllowed(app));
-  app.route("/", metaRoutes(deps.version ?? "0.1.0"));
+  app.route("/", metaRoutes(deps.version ?? "0.1.0", deps.swaggerUiAssets));
   app.use("/v1/*", apiKeyAuth(stores.apiKeys), requestRateLimit(stores.rateLimits, clock));
   app.route(
     "/v1/identities",

@@ -5,11 +5,13 @@
  *                                      [--cost-per-minute N] [--cost-burst N] [--max-in-flight N]
  *   npm run keys -- list [--user <id>]
  *   npm run keys -- revoke <keyId>
+ *   npm run keys -- webhook-secret <keyId>     (rotates the key's webhook signing secret)
  * `create` prints the key once, as the last line. DATA_DIR (default ./data) picks the database.
  */
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../api-keys/issue-api-key.ts";
+import { generateWebhookSecret } from "../webhooks/signing.ts";
 import type { KeyLimits } from "../rate-limit/key-limits.ts";
 import { createSqliteApiKeyStore } from "../adapters/node/sqlite/api-key-store.ts";
 import { edgeDatabasePath, openDatabase } from "../adapters/node/sqlite/index.ts";
@@ -21,7 +23,8 @@ export class KeysCliError extends Error {
 const USAGE = `usage:
   keys create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N] [--cost-per-minute N] [--cost-burst N] [--max-in-flight N]
   keys list [--user <id>]
-  keys revoke <keyId>`;
+  keys revoke <keyId>
+  keys webhook-secret <keyId>`;
 
 export async function runKeysCli(argv: readonly string[], dataDir: string, out: (line: string) => void): Promise<void> {
   // --edge=workers: the same commands on the local Worker's D1 (workers-local.ts; npm start -- --edge=workers).
@@ -59,6 +62,11 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
         limits,
         nowMs: Date.now(),
       });
+      // The webhook signing secret, shown once too (before the key, which stays the last line).
+      const webhookSecret = generateWebhookSecret();
+      if (await store.setWebhookSecret?.(record.id, webhookSecret)) {
+        out(`webhook signing secret of key ${record.id} (shown once; rotate with keys webhook-secret ${record.id}): ${webhookSecret}`);
+      }
       out(`created key ${record.id} for user ${record.userId} (shown once, store it now):`);
       out(key);
     } else if (command === "list") {
@@ -75,6 +83,13 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       if (!id) throw new KeysCliError(`revoke needs a key id\n${USAGE}`);
       if (!(await store.revoke(id, Date.now()))) throw new KeysCliError(`no active key ${id}`);
       out(`revoked ${id}`);
+    } else if (command === "webhook-secret") {
+      const id = positionals[0];
+      if (!id) throw new KeysCliError(`webhook-secret needs a key id\n${USAGE}`);
+      const secret = generateWebhookSecret();
+      if (!store.setWebhookSecret || !(await store.setWebhookSecret(id, secret))) throw new KeysCliError(`no key ${id}`);
+      out(`new webhook signing secret of key ${id} (shown once; the old one no longer signs):`);
+      out(secret);
     } else {
       throw new KeysCliError(USAGE);
     }

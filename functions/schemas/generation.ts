@@ -48,6 +48,13 @@ export const CreateGenerationSchema = z
       .union([z.boolean(), PreviewOptionsSchema.partial().strict()])
       .optional()
       .meta({ description: "Stream small JPEG previews (SSE only)." }),
+    webhookUrl: z.string().max(2048).optional().meta({
+      description:
+        "POSTed generation.succeeded, generation.failed or generation.cancelled when it ends, signed per Standard Webhooks " +
+        "(webhook-id, webhook-timestamp, webhook-signature: HMAC-SHA256 with the key's webhook secret). " +
+        "http(s) only; hosts resolving to private, loopback or link-local addresses are refused.",
+      format: "uri",
+    }),
   })
   .strict();
 export type CreateGenerationBody = z.infer<typeof CreateGenerationSchema>;

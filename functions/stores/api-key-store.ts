@@ -9,6 +9,8 @@ export interface ApiKeyRecord {
   readonly limits: KeyLimits;
   readonly createdMs: number;
   readonly revokedMs: number | null;
+  /** Standard Webhooks signing secret (whsec_...); absent or null: none yet. */
+  readonly webhookSecret?: string | null;
 }
 
 export interface ApiKeyStore {
@@ -17,4 +19,6 @@ export interface ApiKeyStore {
   list(userId?: string): Promise<ApiKeyRecord[]>;
   /** False when there is no such key or it was already revoked. */
   revoke(id: string, nowMs: number): Promise<boolean>;
+  /** Replaces the key's webhook signing secret; false when there is no such key. Optional until every adapter has it. */
+  setWebhookSecret?(id: string, secret: string): Promise<boolean>;
 }

@@ -10,6 +10,10 @@ import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
 import { nodeSwaggerUiAssets } from "./swagger-ui-assets.ts";
+import { nodeResolveHost } from "./resolve-host.ts";
+import { createSqliteWebhookOutboxStore } from "./sqlite/webhook-outbox-store.ts";
+import { randomId } from "../../crypto/random-id.ts";
+import { edgeWebhooksOf, WebhookDispatcher } from "../../webhooks/dispatcher.ts";
 import { createNodePhotoAnalyser } from "./photo-analyser.ts";
 import { createCachedApiKeyStore } from "../../stores/cached/api-key-store.ts";
 import { createCachedIdentityStore } from "../../stores/cached/identity-store.ts";
@@ -28,6 +32,10 @@ export interface StartEdgeOptions {
   readonly log?: (message: string, error?: unknown) => void;
   /** Origins allowed to call from a browser (CORS_ORIGINS). */
   readonly corsOrigins?: readonly string[];
+  /** Deliver webhooks to private, loopback or link-local hosts (WEBHOOK_ALLOW_PRIVATE=1; tests). */
+  readonly webhookAllowPrivate?: boolean;
+  /** First webhook retry after about this long, doubling per attempt (default 5 s). */
+  readonly webhookRetryBaseMs?: number;
   /** One JSON access-log line per request (functions/node.ts: stdout). */
   readonly accessLog?: (line: string) => void;
 }
@@ -62,6 +70,19 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
     if (interrupted > 0) log(`marked ${interrupted} unfinished generation(s) from a previous run as failed`);
     const runtime = createNodeRuntimeClient({ baseUrl: opts.runtimeUrl, token: opts.runtimeToken });
     opened.push(() => runtime.close());
+    // Webhooks: the outbox is in the same SQLite file, so what was pending before a restart goes out after it.
+    const allowPrivate = opts.webhookAllowPrivate ?? process.env.WEBHOOK_ALLOW_PRIVATE === "1";
+    const dispatcher = new WebhookDispatcher({
+      outbox: createSqliteWebhookOutboxStore(db),
+      apiKeys: sqlite.apiKeys,
+      resolveHost: nodeResolveHost,
+      allowPrivate,
+      newId: randomId,
+      log,
+      ...(opts.webhookRetryBaseMs !== undefined ? { retryBaseMs: opts.webhookRetryBaseMs } : {}),
+    });
+    dispatcher.start();
+    opened.push(() => dispatcher.stop());
     const edge = createEdgeApp({
       stores: {
         ...sqlite,
@@ -73,6 +94,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       runtime,
       log,
       swaggerUiAssets: nodeSwaggerUiAssets(),
+      webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate),
       ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
       ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
     });

@@ -8,9 +8,11 @@ import { encodeEmbedding } from "../../../shared/contract/embedding.ts";
 import type { RuntimeGenerateRequestInput } from "../../../shared/contract/generate-request.ts";
 import type { IdGenerator } from "../../crypto/random-id.ts";
 import type { Principal } from "../../env.ts";
-import { ApiError, notFound } from "../../errors/api-error.ts";
+import { ApiError, invalidRequest, notFound } from "../../errors/api-error.ts";
 import type { ErrorLog } from "../../middleware/problem/index.ts";
-import type { CoordinatedEvent, GenerationCoordinator } from "../../ports/generation-coordinator.ts";
+import type { CoordinatedEvent, GenerationCoordinator, GenerationWebhook } from "../../ports/generation-coordinator.ts";
+import type { EdgeWebhooks } from "../../webhooks/dispatcher.ts";
+import { WebhookUrlError } from "../../webhooks/ssrf.ts";
 import { rateLimitItem } from "../../rate-limit/headers.ts";
 import { costPolicy, generationCost, inFlightPolicy } from "../../rate-limit/key-limits.ts";
 import { RuntimeCallError } from "../../runtime-client/runtime-call-error.ts";
@@ -38,6 +40,8 @@ export interface GenerationServiceDeps {
   readonly newId: IdGenerator;
   readonly log: ErrorLog;
   readonly randomSeed?: () => number;
+  /** Webhook URL checks (SSRF); absent: generations cannot carry webhookUrl here. */
+  readonly webhooks?: Pick<EdgeWebhooks, "checkUrl">;
 }
 
 export interface EventsOptions {
@@ -61,6 +65,7 @@ export class GenerationService {
   async start(principal: Principal, body: CreateGenerationBody): Promise<{ record: GenerationRecord; rateLimit: string }> {
     const d = this.#d;
     const { userId } = principal;
+    const webhook = body.webhookUrl === undefined ? undefined : await this.#checkWebhook(body.webhookUrl, principal.keyId);
     const identity = await d.identities.get(userId, body.identityId);
     if (!identity) throw notFound("identity_not_found", "Identity");
     const pose = body.pose ? await d.identities.get(userId, body.pose.identityId) : undefined;
@@ -145,7 +150,12 @@ export class GenerationService {
     };
 
     try {
-      await d.coordinator.start({ generation: record, request, charge: { bucket, policy, cost, slot } });
+      await d.coordinator.start({
+        generation: record,
+        request,
+        charge: { bucket, policy, cost, slot },
+        ...(webhook ? { webhook } : {}),
+      });
     } catch (e) {
       // Nothing reached the GPU: the cost and the slot go back.
       await d.rateLimits.refund(bucket, policy, cost, d.clock());
@@ -258,6 +268,19 @@ export class GenerationService {
   /** Shutdown: every running generation is failed explicitly and its upstream request closed. */
   close(): Promise<void> {
     return this.#d.coordinator.close();
+  }
+
+  async #checkWebhook(url: string, keyId: string): Promise<GenerationWebhook> {
+    if (!this.#d.webhooks) {
+      throw new ApiError(422, "webhooks_unavailable", "Webhooks are not available on this edge");
+    }
+    try {
+      await this.#d.webhooks.checkUrl(url);
+    } catch (e) {
+      if (!(e instanceof WebhookUrlError)) throw e;
+      throw invalidRequest([{ path: "webhookUrl", message: `refused: ${e.message}` }]);
+    }
+    return { url, keyId };
   }
 
   #wireEmbedding(embedding: Float32Array): string {

@@ -11,6 +11,7 @@ interface Row {
   cost_burst: number;
   cost_per_minute: number;
   max_in_flight?: number | null;
+  webhook_secret?: string | null;
   created_ms: number;
   revoked_ms: number | null;
 }
@@ -29,17 +30,19 @@ const fromRow = (r: Row): ApiKeyRecord => ({
   },
   createdMs: r.created_ms,
   revokedMs: r.revoked_ms,
+  webhookSecret: r.webhook_secret ?? null,
 });
 
 export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
   const insert = db.prepare(
-    `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, max_in_flight, created_ms, revoked_ms)
-     VALUES (@id, @user_id, @name, @hash, @requests_burst, @requests_per_minute, @cost_burst, @cost_per_minute, @max_in_flight, @created_ms, @revoked_ms)`,
+    `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, max_in_flight, webhook_secret, created_ms, revoked_ms)
+     VALUES (@id, @user_id, @name, @hash, @requests_burst, @requests_per_minute, @cost_burst, @cost_per_minute, @max_in_flight, @webhook_secret, @created_ms, @revoked_ms)`,
   );
   const byId = db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id = ?");
   const all = db.prepare<[], Row>("SELECT * FROM api_keys ORDER BY created_ms, id");
   const byUser = db.prepare<[string], Row>("SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_ms, id");
   const revoke = db.prepare("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+  const setSecret = db.prepare("UPDATE api_keys SET webhook_secret = ? WHERE id = ?");
 
   return {
     async insert(k) {
@@ -53,6 +56,7 @@ export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
         cost_burst: k.limits.costBurst,
         cost_per_minute: k.limits.costPerMinute,
         max_in_flight: k.limits.maxInFlight ?? null,
+        webhook_secret: k.webhookSecret ?? null,
         created_ms: k.createdMs,
         revoked_ms: k.revokedMs,
       });
@@ -66,6 +70,9 @@ export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
     },
     async revoke(id, nowMs) {
       return revoke.run(nowMs, id).changes === 1;
+    },
+    async setWebhookSecret(id, secret) {
+      return setSecret.run(secret, id).changes === 1;
     },
   };
 }

@@ -1,0 +1,34 @@
+/**
+ * The persisted webhook outbox: a delivery is written when a generation ends and stays until the
+ * receiver answered 2xx (or the attempts ran out), so a restart loses none. Every attempt sends
+ * the same webhook-id: at-least-once, deduplicated by the receiver.
+ */
+
+export interface WebhookDelivery {
+  /** The webhook-id. */
+  readonly id: string;
+  /** The API key whose secret signs it. */
+  readonly keyId: string;
+  readonly url: string;
+  /** generation.succeeded | generation.failed | generation.cancelled */
+  readonly eventType: string;
+  /** The JSON body, exactly as sent and signed. */
+  readonly payload: string;
+  readonly attempts: number;
+  readonly nextAttemptMs: number;
+  readonly createdMs: number;
+}
+
+export interface WebhookOutboxStore {
+  enqueue(delivery: WebhookDelivery): Promise<void>;
+  /** Deliveries due at `nowMs` (not delivered, not given up), oldest first. */
+  due(nowMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** When the next pending delivery is due; undefined when none is pending. */
+  nextDueMs(): Promise<number | undefined>;
+  markDelivered(id: string, nowMs: number): Promise<void>;
+  /** Records a failed attempt and when to try again. */
+  reschedule(id: string, attempts: number, nextAttemptMs: number, error: string): Promise<void>;
+  /** Gives up after the last attempt. */
+  markFailed(id: string, attempts: number, nowMs: number, error: string): Promise<void>;
+  get(id: string): Promise<(WebhookDelivery & { deliveredMs: number | null; failedMs: number | null; lastError: string | null }) | undefined>;
+}
