@@ -1,5 +1,5 @@
 /** The store conformance suites: every implementation (memory, SQLite, D1 / Durable Objects) must pass them. */
-export { describeApiKeyStoreConformance, apiKeyRecord } from "./api-key-store.ts";
+export { describeApiKeyStoreConformance, apiKeyRecord, withoutEmptyFields } from "./api-key-store.ts";
 export { describeGenerationStoreConformance, generationRecord } from "./generation-store.ts";
 export { describeIdempotencyStoreConformance } from "./idempotency-store.ts";
 export { describeIdentityStoreConformance, identityRecord } from "./identity-store.ts";
