@@ -6,6 +6,7 @@
  *   npm run keys -- list [--user <id>]
  *   npm run keys -- revoke <keyId>
  *   npm run keys -- webhook-secret <keyId>     (rotates the key's webhook signing secret)
+ *   npm run keys -- reencrypt-embeddings       (after an EMBEDDING_KEY rotation; see data-files.ts)
  * `create` prints the key once, as the last line. DATA_DIR (default ./data) picks the database.
  */
 import { pathToFileURL } from "node:url";
@@ -15,6 +16,8 @@ import { generateWebhookSecret } from "../webhooks/signing.ts";
 import type { KeyLimits } from "../rate-limit/key-limits.ts";
 import { createSqliteApiKeyStore } from "../adapters/node/sqlite/api-key-store.ts";
 import { edgeDatabasePath, openDatabase } from "../adapters/node/sqlite/index.ts";
+import { embeddingCipherFor } from "../adapters/node/sqlite/data-files.ts";
+import { reencryptSqliteEmbeddings } from "../adapters/node/sqlite/identity-store.ts";
 
 export class KeysCliError extends Error {
   readonly code = "keys_cli_usage";
@@ -24,7 +27,8 @@ const USAGE = `usage:
   keys create --user <id> [--name <text>] [--requests-per-minute N] [--requests-burst N] [--cost-per-minute N] [--cost-burst N] [--max-in-flight N]
   keys list [--user <id>]
   keys revoke <keyId>
-  keys webhook-secret <keyId>`;
+  keys webhook-secret <keyId>
+  keys reencrypt-embeddings`;
 
 export async function runKeysCli(argv: readonly string[], dataDir: string, out: (line: string) => void): Promise<void> {
   // --edge=workers: the same commands on the local Worker's D1 (workers-local.ts; npm start -- --edge=workers).
@@ -90,6 +94,9 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       if (!store.setWebhookSecret || !(await store.setWebhookSecret(id, secret))) throw new KeysCliError(`no key ${id}`);
       out(`new webhook signing secret of key ${id} (shown once; the old one no longer signs):`);
       out(secret);
+    } else if (command === "reencrypt-embeddings" && db) {
+      // After an EMBEDDING_KEY rotation (old key in EMBEDDING_KEY_PREVIOUS): every row onto the new key.
+      out(`re-encrypted ${await reencryptSqliteEmbeddings(db, embeddingCipherFor(dataDir))} embedding(s) with the current key`);
     } else {
       throw new KeysCliError(USAGE);
     }
@@ -120,6 +127,11 @@ function parseCliArgs(args: string[]) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // `keys list | head`: the reader left; stop quietly instead of dying on an EPIPE stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   runKeysCli(process.argv.slice(2), process.env.DATA_DIR ?? "data", (l) => console.log(l)).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exitCode = 1;
