@@ -9,9 +9,29 @@ import {
   GENERATION_EVENT_SCHEMAS,
   GenerationSchema,
 } from "../schemas/generation.ts";
+import { MAX_GENERATION_BODY, MAX_PREFER_WAIT_SECONDS } from "../routes/generations.ts";
+import { SSE_HEARTBEAT_MS } from "../routes/sse-relay.ts";
+import { DEFAULT_MAX_IN_FLIGHT } from "../rate-limit/key-limits.ts";
+import { GENERATION_LIMITS } from "../../shared/contract/limits.ts";
+import { WEBHOOK_EVENT_TYPES } from "../webhooks/dispatcher.ts";
 import { CreateIdentityJsonSchema, CreateIdentityMultipartSchema, IdentitySchema } from "../schemas/identity.ts";
 
 type Json = Record<string, unknown>;
+
+/** The edge's problems: the contract's, plus the members the edge adds. */
+const EdgeProblemSchema = ProblemSchema.extend({
+  requestId: z.string().optional().meta({ description: "This request's X-Request-Id." }),
+  policy: z.enum(["requests", "cost", "inflight"]).optional().meta({ description: "On a 429: the exceeded rate-limit policy." }),
+  retryAfterSeconds: z.number().int().optional(),
+});
+
+const WebhookEventSchema = z
+  .object({
+    type: z.enum(WEBHOOK_EVENT_TYPES),
+    timestamp: z.string().meta({ format: "date-time" }),
+    data: GenerationSchema,
+  })
+  .meta({ description: "A webhook delivery's body." });
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
@@ -38,11 +58,34 @@ const json = (description: string, schemaId: string, headers?: Json) => ({
   ...(headers ? { headers } : {}),
 });
 
-const rateLimitHeaders = {
-  "RateLimit-Limit": { schema: { type: "integer" }, description: "Request bucket capacity." },
-  "RateLimit-Remaining": { schema: { type: "integer" }, description: "Requests left now." },
-  "RateLimit-Reset": { schema: { type: "integer" }, description: "Seconds until the bucket is full." },
+const requestIdHeader = {
+  "X-Request-Id": {
+    schema: { type: "string" },
+    description: "This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log.",
+  },
 };
+
+const rateLimitHeaders = {
+  "RateLimit-Policy": {
+    schema: { type: "string" },
+    description:
+      "draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. " +
+      '`"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` ' +
+      "(requests per window; generation cost = steps x width x height x images per window; generations queued or running at once).",
+  },
+  RateLimit: {
+    schema: { type: "string" },
+    description:
+      'draft-10 state of the policies this request touched: `"requests";r=59;t=1` (remaining, seconds until full); ' +
+      "POST /v1/generations adds the `cost` and `inflight` items.",
+  },
+  "RateLimit-Limit": { schema: { type: "integer" }, description: "Older draft: request bucket capacity." },
+  "RateLimit-Remaining": { schema: { type: "integer" }, description: "Older draft: requests left now." },
+  "RateLimit-Reset": { schema: { type: "integer" }, description: "Older draft: seconds until the request bucket is full." },
+  ...requestIdHeader,
+};
+
+const retryAfter = { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait before retrying." } };
 
 const idempotencyKey = {
   name: "Idempotency-Key",
@@ -50,12 +93,27 @@ const idempotencyKey = {
   required: false,
   schema: { type: "string", maxLength: 255 },
   description:
-    "Same key and same body: the first response is replayed (header Idempotent-Replayed). Same key, different body: 422.",
+    "Same key and same body (within 24 h): answered from the resource as it is now (header Idempotent-Replayed: true; " +
+    "a generation's current state, or its event stream when the replay asks for text/event-stream). " +
+    "Same key, different body: 422 `idempotency_key_reused`; while the first is still being handled: 409 `idempotency_key_in_use`.",
 };
 
+const requestIdParam = {
+  name: "X-Request-Id",
+  in: "header",
+  required: false,
+  schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{8,128}$" },
+  description: "Your id for this request (kept when well-formed, else replaced); echoed in the response.",
+};
+
+const problemWithHeaders = (description: string, headers: Json) => ({ ...problem(description), headers });
+
 const common = {
-  "401": problem("Missing or invalid API key (code `unauthorized`)."),
-  "429": problem("Rate limited (code `rate_limited`); see Retry-After."),
+  "401": problemWithHeaders("Missing or invalid API key (code `unauthorized`).", requestIdHeader),
+  "429": problemWithHeaders(
+    'Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit.',
+    { ...rateLimitHeaders, ...retryAfter },
+  ),
 };
 
 const pathId = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
@@ -71,7 +129,16 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
       { CreateIdentityJson: CreateIdentityJsonSchema, CreateIdentityMultipart: CreateIdentityMultipartSchema, CreateGeneration: CreateGenerationSchema },
       "input",
     ),
-    ...componentSchemas({ Problem: ProblemSchema, Identity: IdentitySchema, Generation: GenerationSchema, ...eventSchemas }, "output"),
+    ...componentSchemas(
+      {
+        Problem: EdgeProblemSchema,
+        Identity: IdentitySchema,
+        Generation: GenerationSchema,
+        WebhookEvent: WebhookEventSchema,
+        ...eventSchemas,
+      },
+      "output",
+    ),
   };
 
   return {
@@ -98,7 +165,9 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
           summary: "Register an identity from one to four photos",
           description:
             "Detects faces and keeps the largest face's embedding and keypoints; several photos are averaged. " +
-            "The same photos again return the same identity (200) without analysis. Photos are not stored.",
+            "The same photos again return the same identity (200) without analysis. Photos are not stored. " +
+            "Limits: the whole body at most 64 MiB by default; each photo at most PHOTO_MAX_BYTES (default 25 MiB) and " +
+            "PHOTO_MAX_PIXELS (default 50,000,000 pixels), else 413 `image_too_large` / `too_many_pixels`.",
           parameters: [idempotencyKey],
           requestBody: {
             required: true,
@@ -134,41 +203,98 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         post: {
           summary: "Generate images of an identity",
           description:
-            "With `Accept: text/event-stream` the answer is a stream of events `queued` (a Generation), `progress`, " +
-            "`preview`, `image`, then `done` (a Generation) or `error`. Otherwise 202 with a Generation to poll.",
-          parameters: [idempotencyKey],
+            "With `Accept: text/event-stream` the answer is a stream of events `queued` (a Generation; again when its place in " +
+            "the runtime's queue moves), `progress`, `preview`, `image`, then `done` (a Generation) or `error`; every event has an " +
+            "`id:`, and a dropped stream resumes with GET /v1/generations/{id}/events and Last-Event-ID. A `: keepalive` comment " +
+            `is sent every ${SSE_HEARTBEAT_MS / 1000} s. Otherwise 202 with a Generation to poll at Location, or with ` +
+            "`Prefer: wait=N` up to N seconds (at most " +
+            `${MAX_PREFER_WAIT_SECONDS}) for 201 with the finished generation. ` +
+            `Limits: body at most ${MAX_GENERATION_BODY / 1024} KiB; width x height at most ${GENERATION_LIMITS.maxPixels} pixels ` +
+            `(sides ${GENERATION_LIMITS.side.min}..${GENERATION_LIMITS.side.max}, multiples of ${GENERATION_LIMITS.side.multipleOf}); ` +
+            `each key has a request bucket, a cost bucket (steps x width x height x images) and at most ${DEFAULT_MAX_IN_FLIGHT} ` +
+            "generations queued or running at once by default (`keys create --max-in-flight N`). A cancelled or failed generation " +
+            "gives back the cost of the steps it did not run. With `webhookUrl`, its end is POSTed there (see webhooks).",
+          parameters: [
+            idempotencyKey,
+            requestIdParam,
+            {
+              name: "Prefer",
+              in: "header",
+              required: false,
+              schema: { type: "string", examples: ["wait=30"] },
+              description: `\`wait=N\` (RFC 7240): hold the answer up to N seconds (capped at ${MAX_PREFER_WAIT_SECONDS}); 201 when finished in time, else 202. Preference-Applied echoes it.`,
+            },
+          ],
           requestBody: { required: true, content: { "application/json": { schema: ref("CreateGeneration") } } },
           responses: {
             "200": {
-              description: "Event stream (Accept: text/event-stream).",
+              description: "Event stream (Accept: text/event-stream); Location names the generation.",
+              headers: { Location: { schema: { type: "string" } }, ...rateLimitHeaders },
               content: { "text/event-stream": { schema: { type: "string" } } },
             },
-            "202": json("Accepted; poll the Location.", "Generation", {
+            "201": json("Finished within Prefer: wait (succeeded, failed or cancelled).", "Generation", {
               Location: { schema: { type: "string" } },
+              "Preference-Applied": { schema: { type: "string" } },
               ...rateLimitHeaders,
             }),
-            "400": problem("`invalid_request` (with `errors`), `invalid_json`."),
+            "202": json("Accepted; poll the Location (or stream its events).", "Generation", {
+              Location: { schema: { type: "string" } },
+              "Idempotent-Replayed": { schema: { type: "string", enum: ["true"] }, description: "Present on a replay." },
+              ...rateLimitHeaders,
+            }),
+            "400": problem("`invalid_request` (with `errors`; a refused `webhookUrl` names that field), `invalid_json`."),
             "404": problem("`identity_not_found`."),
-            "422": problem("`generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`."),
-            "429": problem("`rate_limited` or `generation_quota_exceeded`; see Retry-After."),
-            "503": problem("`runtime_busy` or `runtime_unavailable`; see Retry-After."),
+            "409": problem("`idempotency_key_in_use`; see Retry-After."),
+            "413": problem(`\`payload_too_large\`: the body exceeds ${MAX_GENERATION_BODY / 1024} KiB.`),
+            "415": problem("`unsupported_media_type`: send application/json."),
+            "422": problem(
+              "`generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable`.",
+            ),
+            "429": problemWithHeaders(
+              "`rate_limited` (policy `requests`), `generation_quota_exceeded` (policy `cost`) or " +
+                "`too_many_concurrent_generations` (policy `inflight`); the body's `policy` names it. See Retry-After and RateLimit.",
+              { ...rateLimitHeaders, ...retryAfter },
+            ),
+            "503": problemWithHeaders("`runtime_busy` or `runtime_unavailable`; see Retry-After.", retryAfter),
             "401": common["401"],
           },
         },
       },
       "/v1/generations/{id}": {
         get: {
-          summary: "A generation's status, progress and images",
+          summary: "A generation's status (queued with queuePosition, running, succeeded, failed, cancelled), progress and images",
           parameters: [pathId("id")],
-          responses: { "200": json("The generation.", "Generation"), "404": problem("`generation_not_found`."), ...common },
+          responses: { "200": json("The generation.", "Generation", rateLimitHeaders), "404": problem("`generation_not_found`."), ...common },
+        },
+        delete: {
+          summary: "Delete a generation's images and record (a running one is cancelled first)",
+          parameters: [pathId("id")],
+          responses: { "204": { description: "Deleted.", headers: rateLimitHeaders }, "404": problem("`generation_not_found`."), ...common },
+        },
+      },
+      "/v1/generations/{id}/events": {
+        get: {
+          summary: "A generation's event stream, resumable",
+          description:
+            "Replays what the client missed after Last-Event-ID (the latest queued, progress and preview events, every image, " +
+            "the final event), then continues live; a finished generation replays and closes. Event ids increase within a generation.",
+          parameters: [
+            pathId("id"),
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^[0-9]{1,15}$" } },
+          ],
+          responses: {
+            "200": { description: "Event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
+            "404": problem("`generation_not_found`."),
+            ...common,
+          },
         },
       },
       "/v1/generations/{id}/cancel": {
         post: {
-          summary: "Cancel a generation (the GPU work stops)",
+          summary: "Cancel a generation (the GPU work stops; the unrun steps' cost is given back)",
           parameters: [pathId("id")],
           responses: {
-            "200": json("Cancelled.", "Generation"),
+            "200": json("Cancelled.", "Generation", rateLimitHeaders),
             "404": problem("`generation_not_found`."),
             "409": problem("`generation_not_cancellable`: it already finished."),
             ...common,
@@ -190,5 +316,28 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         },
       },
     },
+    webhooks: Object.fromEntries(
+      WEBHOOK_EVENT_TYPES.map((type) => [
+        type,
+        {
+          post: {
+            summary: `${type}: a generation that carried webhookUrl ended`,
+            description:
+              "Signed per Standard Webhooks: verify webhook-signature (`v1,` + base64 HMAC-SHA256 over " +
+              "`<webhook-id>.<webhook-timestamp>.<body>` with the key's secret, base64 after `whsec_`). Deliveries are retried " +
+              "with exponential backoff and jitter until a 2xx, across edge restarts, always with the same webhook-id " +
+              "(at-least-once: deduplicate on it).",
+            parameters: ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
+              name,
+              in: "header",
+              required: true,
+              schema: { type: "string" },
+            })),
+            requestBody: { required: true, content: { "application/json": { schema: ref("WebhookEvent") } } },
+            responses: { "2XX": { description: "Received; any other answer is retried." } },
+          },
+        },
+      ]),
+    ),
   };
 }

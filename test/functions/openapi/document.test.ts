@@ -14,6 +14,7 @@ describe("OpenAPI document", () => {
         "/v1/generations",
         "/v1/generations/{id}",
         "/v1/generations/{id}/cancel",
+        "/v1/generations/{id}/events",
         "/v1/generations/{id}/images/{n}",
         "/v1/identities",
         "/v1/identities/{id}",
@@ -31,6 +32,30 @@ describe("OpenAPI document", () => {
     // Every $ref resolves.
     const refs = JSON.stringify(doc).match(/"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const r of refs) expect(doc.components.schemas).toHaveProperty(JSON.parse(r).split("/").pop());
+  });
+
+  it("documents the limits that exist: photo bytes and pixels as the intake's defaults, the identity body as the app's", async () => {
+    const { DEFAULT_IMAGE_LIMITS } = await import("../../../shared/image/image-intake.ts");
+    const { DEFAULT_MAX_IDENTITY_BODY_BYTES } = await import("../../../functions/app.ts");
+    const text = doc.paths["/v1/identities"].post.description as string;
+    expect(text).toContain(`PHOTO_MAX_BYTES (default ${DEFAULT_IMAGE_LIMITS.maxBytes / 1024 / 1024} MiB)`);
+    expect(text).toContain(`PHOTO_MAX_PIXELS (default ${DEFAULT_IMAGE_LIMITS.maxPixels.toLocaleString("en-US")} pixels)`);
+    expect(text).toContain(`at most ${DEFAULT_MAX_IDENTITY_BODY_BYTES / 1024 / 1024} MiB`);
+  });
+
+  it("documents issue 12's fields, headers and limits", () => {
+    const post = doc.paths["/v1/generations"].post;
+    expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(["Idempotency-Key", "X-Request-Id", "Prefer"]);
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(["200", "201", "202", "413", "429"]));
+    for (const h of ["RateLimit", "RateLimit-Policy", "RateLimit-Limit", "X-Request-Id"]) expect(post.responses["202"].headers).toHaveProperty(h);
+    expect(post.responses["429"].headers).toHaveProperty("Retry-After");
+    expect(doc.components.schemas.CreateGeneration.properties).toHaveProperty("webhookUrl");
+    expect(doc.components.schemas.Generation.properties).toHaveProperty("queuePosition");
+    expect(doc.components.schemas.Problem.properties).toHaveProperty("requestId");
+    expect(doc.components.schemas.Problem.properties.policy.enum).toEqual(["requests", "cost", "inflight"]);
+    expect(doc.paths["/v1/generations/{id}/events"].get.parameters[1].name).toBe("Last-Event-ID");
+    expect(doc.paths["/v1/generations/{id}"]).toHaveProperty("delete");
+    expect(Object.keys(doc.webhooks)).toEqual(["generation.succeeded", "generation.failed", "generation.cancelled"]);
   });
 
   it("renders a docs page listing the operations", () => {
