@@ -12,6 +12,9 @@ import type { Tensor } from "../../shared/tensor/tensor.ts";
 import type { Feeds, Outputs } from "../pipeline/networks.ts";
 
 const IDENTITYNET_PREFIX = "identitynet/";
+
+/** What a network's session is opened from (an open session qualifies). */
+export type SessionSource = Pick<ModelSession, "source">;
 /** IdentityNet inputs that keep their names in the denoiser (the UNet has no input of that name). */
 const IDENTITYNET_ONLY = new Set(["controlnet_cond", "conditioning_scale"]);
 
@@ -27,10 +30,10 @@ export class FusedDenoiser {
   ) {}
 
   /** Opens the fused graphs from what `controlnet` and `unet` were opened from, with the same provider and options. */
-  static async open(controlnet: ModelSession, unet: ModelSession, extra: Partial<SessionOptions> = {}): Promise<FusedDenoiser> {
+  static async open(controlnet: SessionSource, unet: SessionSource, extra: Partial<SessionOptions> = {}): Promise<FusedDenoiser> {
     const folder = externalFolder(controlnet, unet);
     const graphs = buildDenoiserGraphs(decodeModel(controlnet.source.model), decodeModel(unet.source.model));
-    const options = (s: ModelSession): SessionOptions => ({ ...s.source.options, ...extra, ...(folder ? { externalDataFolder: folder } : {}) });
+    const options = (s: SessionSource): SessionOptions => ({ ...s.source.options, ...extra, ...(folder ? { externalDataFolder: folder } : {}) });
     const bind = await createSession(encodeModel(graphs.bind), options(controlnet));
     try {
       const denoiser = await createSession(encodeModel(graphs.denoiser), options(unet));
@@ -77,7 +80,7 @@ export class FusedDenoiser {
 }
 
 /** The folder whose external weight files the fused graphs refer to (both networks' graphs must share it). */
-function externalFolder(controlnet: ModelSession, unet: ModelSession): string | undefined {
+function externalFolder(controlnet: SessionSource, unet: SessionSource): string | undefined {
   const a = typeof controlnet.source.model === "string" ? dirname(controlnet.source.model) : undefined;
   const b = typeof unet.source.model === "string" ? dirname(unet.source.model) : undefined;
   if (a && b && a !== b) throw new Error(`IdentityNet (${a}) and the UNet (${b}) are in different folders`);
