@@ -6,6 +6,7 @@ import { createSqliteApiKeyStore } from "../../../../functions/adapters/node/sql
 import { sqliteChangeProbe } from "../../../../functions/adapters/node/sqlite/change-probe.ts";
 import type { SqliteDatabase } from "../../../../functions/adapters/node/sqlite/database.ts";
 import { useTempEdgeDatabase } from "../../helpers/temp-edge-database.ts";
+import { withoutEmptyFields } from "../conformance/index.ts";
 import { createSqliteRateLimitStore } from "../../../../functions/adapters/node/sqlite/rate-limit-store.ts";
 
 const open = useTempEdgeDatabase();
@@ -32,8 +33,9 @@ describe("cached API-key store", () => {
     const { store: inner, reads } = counted(db);
     const cached = createCachedApiKeyStore(inner, { maxEntries: 10, changedElsewhere: () => false });
     const { record } = await issueApiKey(cached, { userId: "u", nowMs: 0 });
-    expect(await cached.findById(record.id)).toEqual(record);
-    expect(await cached.findById(record.id)).toEqual(record);
+    // The stored row reads back empty fields (no webhook secret yet) as null; the issued record leaves them out.
+    expect(withoutEmptyFields(await cached.findById(record.id))).toEqual(withoutEmptyFields(record));
+    expect(withoutEmptyFields(await cached.findById(record.id))).toEqual(withoutEmptyFields(record));
     expect(reads()).toBe(1);
     expect(await cached.findById("0123456789abcdef")).toBeUndefined();
     expect(await cached.findById("0123456789abcdef")).toBeUndefined();
