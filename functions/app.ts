@@ -18,6 +18,8 @@ import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { identityRoutes } from "./routes/identities.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import { webAppRoutes, type WebAppAssets } from "./routes/web-app.ts";
+import type { FacePack } from "../shared/contract/limits.ts";
 import type { PhotoAnalyser } from "./ports/photo-analysis.ts";
 import type { RuntimeClient } from "./runtime-client/runtime-client.ts";
 import { GenerationService } from "./services/generations/generation-service.ts";
@@ -41,6 +43,10 @@ export interface EdgeDeps {
   readonly corsOrigins?: readonly string[];
   /** Swagger UI's files for /docs (swagger-ui-dist); omitted: a plain page rendered from the document. */
   readonly swaggerUiAssets?: SwaggerUiAssets;
+  /** The face pack of this edge's identities: POST /v1/identities takes precomputed faces from it. */
+  readonly embeddingModel?: FacePack;
+  /** The web app's files for `/` (routes/web-app.ts); omitted: no web app. */
+  readonly webApp?: WebAppAssets;
   /** Webhook URL checks and deliveries (functions/webhooks); omitted: webhookUrl is refused with 422. */
   readonly webhooks?: EdgeWebhooks;
   /** Where the JSON access-log line of each request goes; omitted: none. */
@@ -69,6 +75,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
     generations: stores.generations,
     images: stores.images,
     photoAnalyser: deps.photoAnalyser,
+    ...(deps.embeddingModel ? { embeddingModel: deps.embeddingModel } : {}),
     clock,
     newId,
   });
@@ -105,6 +112,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
   app.onError(handleErrors(log));
   app.notFound(notFoundOrMethodNotAllowed(app));
   app.route("/", metaRoutes(deps.version ?? "0.1.0", deps.swaggerUiAssets));
+  if (deps.webApp) app.route("/", webAppRoutes(deps.webApp));
   app.use("/v1/*", apiKeyAuth(stores.apiKeys), requestRateLimit(stores.rateLimits, clock));
   app.route(
     "/v1/identities",

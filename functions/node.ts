@@ -4,6 +4,7 @@
 import { pathToFileURL } from "node:url";
 import { createFaceKit, describeFaceKit, faceKitConfigFromEnv } from "./adapters/node/face-kit.ts";
 import { startEdge } from "./adapters/node/start-edge.ts";
+import { nodeWebAppAssets } from "../web/server/node-web-assets.ts";
 import { parseCorsOrigins } from "./middleware/cors/index.ts";
 
 export { startEdge, type RunningEdge, type StartEdgeOptions } from "./adapters/node/start-edge.ts";
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
     runtimeUrl: process.env.RUNTIME_URL ?? "http://127.0.0.1:8788",
     runtimeToken: token,
     faceKit: createFaceKit(faceConfig),
+    // The web app at `/`, analysing faces on the device with the same pack (built on first request if missing).
+    webApp: nodeWebAppAssets({ facePack: faceConfig.pack }),
     port: Number(process.env.PORT ?? 8787),
     hostname: process.env.HOST ?? "127.0.0.1",
     corsOrigins: parseCorsOrigins(process.env.CORS_ORIGINS),

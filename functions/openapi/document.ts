@@ -14,7 +14,7 @@ import { SSE_HEARTBEAT_MS } from "../routes/sse-relay.ts";
 import { DEFAULT_MAX_IN_FLIGHT } from "../rate-limit/key-limits.ts";
 import { GENERATION_LIMITS } from "../../shared/contract/limits.ts";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/dispatcher.ts";
-import { CreateIdentityJsonSchema, CreateIdentityMultipartSchema, IdentitySchema } from "../schemas/identity.ts";
+import { CreateIdentityFaceJsonSchema, CreateIdentityJsonSchema, CreateIdentityMultipartSchema, IdentitySchema } from "../schemas/identity.ts";
 
 type Json = Record<string, unknown>;
 
@@ -126,7 +126,7 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
   );
   const schemas = {
     ...componentSchemas(
-      { CreateIdentityJson: CreateIdentityJsonSchema, CreateIdentityMultipart: CreateIdentityMultipartSchema, CreateGeneration: CreateGenerationSchema },
+      { CreateIdentityJson: CreateIdentityJsonSchema, CreateIdentityFaceJson: CreateIdentityFaceJsonSchema, CreateIdentityMultipart: CreateIdentityMultipartSchema, CreateGeneration: CreateGenerationSchema },
       "input",
     ),
     ...componentSchemas(
@@ -166,6 +166,8 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
           description:
             "Detects faces and keeps the largest face's embedding and keypoints; several photos are averaged. " +
             "The same photos again return the same identity (200) without analysis. Photos are not stored. " +
+            "Or, as JSON, a face analysed on the device (`face`: embedding, keypoints, box, image size; `embeddingModel`): " +
+            "kept as sent, the same embedding again is the same identity. " +
             "Limits: the whole body at most 64 MiB by default; each photo at most PHOTO_MAX_BYTES (default 25 MiB) and " +
             "PHOTO_MAX_PIXELS (default 50,000,000 pixels), else 413 `image_too_large` / `too_many_pixels`.",
           parameters: [idempotencyKey],
@@ -173,7 +175,8 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
             required: true,
             content: {
               "multipart/form-data": { schema: ref("CreateIdentityMultipart") },
-              "application/json": { schema: ref("CreateIdentityJson") },
+              // Photos as base64, or a face analysed on the device (the photo is not sent): told apart by `face`.
+              "application/json": { schema: { oneOf: [ref("CreateIdentityJson"), ref("CreateIdentityFaceJson")] } },
             },
           },
           responses: {
@@ -182,7 +185,7 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
             "400": problem("Invalid body or corrupt image (`invalid_request`, `invalid_json`, `corrupt_image`)."),
             "413": problem("Too large (`payload_too_large`, `image_too_large`, `too_many_pixels`)."),
             "415": problem("Not an accepted image or body type (`unsupported_format`, `unsupported_media_type`)."),
-            "422": problem("No face (`no_face_detected`) or `idempotency_key_reused`."),
+            "422": problem("No face (`no_face_detected`), `idempotency_key_reused`, or a precomputed face from another face pack than this edge's (`embedding_model_mismatch`)."),
             ...common,
           },
         },

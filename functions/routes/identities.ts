@@ -4,6 +4,7 @@ import { invalidRequest } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { readPhotos } from "../photos/read-photos.ts";
 import { identityView } from "../services/identities/identity-view.ts";
+import { readPrecomputedFace } from "../services/identities/precomputed-face.ts";
 import type { IdentityService } from "../services/identities/identity-service.ts";
 
 export interface IdentityRoutesDeps {
@@ -16,8 +17,12 @@ export function identityRoutes(d: IdentityRoutesDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
 
   app.post("/", limitBody(d.maxBodyBytes), d.idempotency, async (c) => {
-    const photos = await readPhotos(c.req.header("content-type"), new Uint8Array(await c.req.arrayBuffer()));
-    const { identity, created } = await d.service.register(c.get("principal").userId, photos);
+    const contentType = c.req.header("content-type");
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    // A JSON body with `face` is a face analysed on the device; anything else is photos.
+    const face = readPrecomputedFace(contentType, body);
+    const userId = c.get("principal").userId;
+    const { identity, created } = face ? await d.service.registerFace(userId, face) : await d.service.register(userId, await readPhotos(contentType, body));
     c.header("Location", `/v1/identities/${identity.id}`);
     return c.json(identityView(identity), created ? 201 : 200);
   });

@@ -1,6 +1,6 @@
 /** Public API shapes of identities (zod: validation and the OpenAPI document). */
 import { z } from "zod";
-import { FACE_PACKS, KEYPOINT_COUNT } from "../../shared/contract/limits.ts";
+import { EMBEDDING_DIM, FACE_PACKS, KEYPOINT_COUNT } from "../../shared/contract/limits.ts";
 
 export const MAX_PHOTOS_PER_IDENTITY = 4;
 
@@ -34,6 +34,37 @@ export const DetectedFaceSchema = z.object({
     description: "Left eye, right eye, nose tip, left and right mouth corners, in photo pixels.",
   }),
 });
+
+/** A face analysed on the user's device (the web app runs shared/face in the browser): the photo is not sent. */
+export const PrecomputedFaceSchema = z
+  .object({
+    embedding: z
+      .string()
+      .min(1)
+      .max(8192)
+      .meta({ description: `Base64 of ${EMBEDDING_DIM} little-endian float32 (${EMBEDDING_DIM * 4} bytes): the raw embedding, as the face pack's recogniser gives it.` }),
+    kps: z.array(point).length(KEYPOINT_COUNT).meta({
+      description: "Left eye, right eye, nose tip, left and right mouth corners, in photo pixels; inside the image.",
+    }),
+    bbox: z
+      .tuple([z.number(), z.number(), z.number(), z.number()])
+      .refine(([x1, y1, x2, y2]) => x2 > x1 && y2 > y1, { message: "expected x1 < x2 and y1 < y2" })
+      .meta({ description: "x1, y1, x2, y2 in photo pixels." }),
+    score: z.number().min(0).max(1).optional().meta({ description: "The detector's confidence; 1 when not sent." }),
+    imageWidth: z.number().int().min(1).max(65535).meta({ description: "Of the upright photo (EXIF orientation applied)." }),
+    imageHeight: z.number().int().min(1).max(65535),
+  })
+  .strict();
+
+export const CreateIdentityFaceJsonSchema = z
+  .object({
+    face: PrecomputedFaceSchema,
+    embeddingModel: z.string().min(1).max(64).meta({
+      description: `The face pack that made the embedding (${FACE_PACKS.join(" or ")}); anything but the pack this edge serves is 422 \`embedding_model_mismatch\` (embeddings of two packs are not comparable).`,
+    }),
+  })
+  .strict()
+  .meta({ description: "A face analysed on the device instead of the photo; the same embedding again is the same identity." });
 
 export const IdentitySchema = z.object({
   id: z.string(),

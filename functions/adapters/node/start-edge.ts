@@ -7,6 +7,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { answerClientErrorsWithProblems } from "./client-error.ts";
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
+import type { WebAppAssets } from "../../routes/web-app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
 import { nodeSwaggerUiAssets } from "./swagger-ui-assets.ts";
@@ -38,6 +39,8 @@ export interface StartEdgeOptions {
   readonly webhookRetryBaseMs?: number;
   /** One JSON access-log line per request (functions/node.ts: stdout). */
   readonly accessLog?: (line: string) => void;
+  /** The web app's files for `/` (web/server/node-web-assets.ts); omitted: no web app. */
+  readonly webApp?: WebAppAssets;
 }
 
 export interface RunningEdge {
@@ -56,7 +59,8 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
     for (const close of opened.splice(0).reverse()) await close();
   };
   try {
-    const photoAnalyser = createNodePhotoAnalyser(opts.faceKit.decodePhoto, await opts.faceKit.createFaceAnalyser());
+    const faceAnalyser = await opts.faceKit.createFaceAnalyser();
+    const photoAnalyser = createNodePhotoAnalyser(opts.faceKit.decodePhoto, faceAnalyser);
     opened.push(() => photoAnalyser.close());
     const { stores: sqlite, db } = createSqliteStores(opts.dataDir);
     opened.push(() => {
@@ -91,6 +95,9 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
         apiKeys: createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) }),
       },
       photoAnalyser,
+      // Precomputed faces (analysed on the device) are taken from the pack this edge analyses with.
+      embeddingModel: faceAnalyser.pack,
+      ...(opts.webApp ? { webApp: opts.webApp } : {}),
       runtime,
       log,
       swaggerUiAssets: nodeSwaggerUiAssets(),

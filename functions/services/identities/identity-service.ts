@@ -15,6 +15,7 @@ import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.
 import type { ResultImageStore } from "../../stores/result-image-store.ts";
 import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
 import { findMismatchedPhoto } from "./face-match.ts";
+import type { PrecomputedFace } from "./precomputed-face.ts";
 
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
@@ -22,6 +23,8 @@ export interface IdentityServiceDeps {
   readonly generations?: GenerationStore;
   readonly images?: ResultImageStore;
   readonly photoAnalyser: PhotoAnalyser;
+  /** The face pack of this edge's identities; precomputed faces must come from it (omitted: none are taken). */
+  readonly embeddingModel?: FacePack;
   readonly clock: () => number;
   readonly newId: IdGenerator;
 }
@@ -53,6 +56,41 @@ export class IdentityService {
     const run = this.#analyseAndStore(userId, contentHash, photos).finally(() => this.#inFlight.delete(flightKey));
     this.#inFlight.set(flightKey, run);
     return run;
+  }
+
+  /**
+   * A face analysed on the device (see precomputed-face.ts). Only the pack this edge serves is
+   * comparable with its identities; the same embedding again (per user) is the same identity.
+   */
+  async registerFace(userId: string, face: PrecomputedFace): Promise<RegisterResult> {
+    const served = this.#deps.embeddingModel;
+    if (face.embeddingModel !== served) {
+      throw new ApiError(422, "embedding_model_mismatch", "Embedding model mismatch", {
+        detail: served
+          ? `this edge's identities are ${JSON.stringify(served)} embeddings; ${JSON.stringify(face.embeddingModel)} embeddings are not comparable with them`
+          : "this edge does not take precomputed faces; send the photo",
+      });
+    }
+    // Its own namespace, so an embedding can never collide with a set of photo hashes.
+    const contentHash = await sha256Hex(`embedding:${served}:${await sha256Hex(face.embeddingBytes)}`);
+    const existing = await this.#deps.store.findByContentHash(userId, contentHash);
+    if (existing) return { identity: existing, created: false };
+    const { record: stored, inserted } = await this.#deps.store.insertOrGet({
+      id: this.#deps.newId("idn"),
+      userId,
+      contentHash,
+      pack: served,
+      embedding: face.embedding,
+      kps: face.kps.map(([x, y]) => [x, y] as const),
+      bbox: face.bbox,
+      score: face.score,
+      faceCount: 1,
+      photoCount: 1,
+      imageWidth: face.imageWidth,
+      imageHeight: face.imageHeight,
+      createdMs: this.#deps.clock(),
+    });
+    return { identity: stored, created: inserted };
   }
 
   async get(userId: string, id: string): Promise<IdentityRecord> {
