@@ -3,6 +3,12 @@
  * place if missing, starts the GPU runtime (127.0.0.1:8788) and the edge (127.0.0.1:8787, PORT to
  * change) as two processes, as production runs them, and prints the URLs and a dev API key.
  * Ctrl-C stops both.
+ *
+ * Supervision: a runtime that dies is restarted (after 1 s, doubling to 30 s while it keeps dying,
+ * back to 1 s after a minute up); the edge stays up meanwhile (503 runtime_unavailable, retryable,
+ * Retry-After; /readyz 503). An edge that dies stops everything, as before. The dev key is kept in
+ * <dataDir>/dev-api-key (0600) and printed again at the next start while it is still valid.
+ * Everything both processes write is owner-only (umask 077).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +19,10 @@ import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
 import { createSqliteApiKeyStore } from "../functions/adapters/node/sqlite/api-key-store.ts";
 import { edgeDatabasePath, openDatabase } from "../functions/adapters/node/sqlite/index.ts";
+import { ensurePrivateDataDir } from "../functions/adapters/node/sqlite/data-files.ts";
+import { apiKeyMatchesHash, parseApiKey } from "../functions/api-keys/api-key.ts";
+import { fromHex } from "../functions/crypto/sha256.ts";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 
 const root = join(import.meta.dirname, "..");
 const host = "127.0.0.1";
@@ -23,26 +33,56 @@ const dataDir = process.env.DATA_DIR ?? join(root, "data");
 const runtimeToken = process.env.RUNTIME_TOKEN ?? randomBytes(24).toString("hex");
 const DEV_USER = "dev";
 const DEV_KEY_NAME = "npm start dev key";
+// `npm start -- --edge=workers`: the Workers edge (wrangler dev, scripts/start-workers.ts) in place of the Node one.
+const onWorkers = process.argv.includes("--edge=workers");
 
 const log = (line: string) => console.error(`[start] ${line}`);
-const children: ChildProcess[] = [];
+const children = new Set<ChildProcess>();
+const restartTimers = new Set<NodeJS.Timeout>();
 let stopping = false;
+// Data files (database, key files, images) readable by this user only; the children inherit it.
+process.umask(0o077);
 
-function startProcess(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  // Parseable ("[start] runtime pid 1234"): tests and operators find the child to signal.
-  log(`${name} pid ${child.pid}`);
-  child.on("exit", (code, signal) => {
-    if (stopping) return;
-    log(`${name} exited (${signal ?? `code ${code}`}); stopping`);
-    void stop(1);
-  });
-  children.push(child);
-  return child;
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+const STABLE_AFTER_MS = 60_000;
+
+/**
+ * Starts a child; with `restart`, a child that dies is started again with backoff (its name's
+ * "[start] <name> pid N" line is printed again), else its death stops everything.
+ */
+function startProcess(name: string, entry: string, env: Record<string, string>, opts: { restart?: boolean } = {}): void {
+  let delay = RESTART_FIRST_MS;
+  const launch = () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const startedAt = Date.now();
+    // Parseable ("[start] runtime pid 1234"): tests and operators find the child to signal.
+    log(`${name} pid ${child.pid}`);
+    children.add(child);
+    child.on("exit", (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      const how = signal ?? `code ${code}`;
+      if (!opts.restart) {
+        log(`${name} exited (${how}); stopping`);
+        void stop(1);
+        return;
+      }
+      if (Date.now() - startedAt > STABLE_AFTER_MS) delay = RESTART_FIRST_MS;
+      log(`${name} exited (${how}); restarting in ${delay / 1000} s`);
+      const timer = setTimeout(() => {
+        restartTimers.delete(timer);
+        if (!stopping) launch();
+      }, delay);
+      restartTimers.add(timer);
+      delay = Math.min(delay * 2, RESTART_MAX_MS);
+    });
+  };
+  launch();
 }
 
 async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
@@ -58,13 +98,36 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-/** A fresh key for the dev user; earlier ones made by npm start are revoked, so only one is live. */
+/** Set by devKey: the printed key is the one the previous start printed. */
+let devKeyKept = false;
+const devKeyFile = () => join(dataDir, "dev-api-key");
+
+/**
+ * The dev user's key: the one saved by the previous start while it is still valid (not revoked,
+ * still in this database), else a fresh one (earlier npm start keys revoked, so one is live),
+ * saved owner-only for the next start.
+ */
 async function devKey(): Promise<string> {
   const db = openDatabase(edgeDatabasePath(dataDir));
   try {
     const store = createSqliteApiKeyStore(db);
+    let saved: string | undefined;
+    try {
+      saved = readFileSync(devKeyFile(), "utf8").trim();
+    } catch {
+      // first start in this data folder
+    }
+    const parsed = saved ? parseApiKey(saved) : undefined;
+    const record = parsed ? await store.findById(parsed.keyId) : undefined;
+    if (saved && record && record.revokedMs === null && (await apiKeyMatchesHash(saved, fromHex(record.hash)))) {
+      devKeyKept = true;
+      return saved;
+    }
     for (const k of await store.list(DEV_USER)) if (k.name === DEV_KEY_NAME && k.revokedMs === null) await store.revoke(k.id, Date.now());
-    return (await issueApiKey(store, { userId: DEV_USER, name: DEV_KEY_NAME, limits: {}, nowMs: Date.now() })).key;
+    const { key } = await issueApiKey(store, { userId: DEV_USER, name: DEV_KEY_NAME, limits: {}, nowMs: Date.now() });
+    writeFileSync(devKeyFile(), `${key}\n`, { mode: 0o600 });
+    chmodSync(devKeyFile(), 0o600);
+    return key;
   } finally {
     db.close();
   }
@@ -72,8 +135,9 @@ async function devKey(): Promise<string> {
 
 async function stop(code: number): Promise<never> {
   stopping = true;
+  for (const t of restartTimers) clearTimeout(t);
   await Promise.all(
-    children.map(
+    [...children].map(
       (c) =>
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
@@ -88,14 +152,20 @@ async function stop(code: number): Promise<never> {
 async function main(): Promise<void> {
   const packDir = await ensureTinyPack({ progress: stderrProgress(7) });
   await fetchLitePack({ log });
-  startProcess("runtime", "gpu-runtime/main.ts", {
-    RUNTIME_TOKEN: runtimeToken,
-    RUNTIME_HOST: host,
-    RUNTIME_PORT: String(runtimePort),
-    RUNTIME_PACK_DIR: process.env.RUNTIME_PACK_DIR ?? packDir,
-  });
+  ensurePrivateDataDir(dataDir);
+  startProcess(
+    "runtime",
+    "gpu-runtime/main.ts",
+    {
+      RUNTIME_TOKEN: runtimeToken,
+      RUNTIME_HOST: host,
+      RUNTIME_PORT: String(runtimePort),
+      RUNTIME_PACK_DIR: process.env.RUNTIME_PACK_DIR ?? packDir,
+    },
+    { restart: true },
+  );
   await waitHealthy(`http://${host}:${runtimePort}/healthz`, 120_000);
-  startProcess("edge", "functions/node.ts", {
+  startProcess("edge", onWorkers ? "scripts/start-workers.ts" : "functions/node.ts", {
     RUNTIME_TOKEN: runtimeToken,
     RUNTIME_URL: `http://${host}:${runtimePort}`,
     HOST: host,
@@ -104,12 +174,14 @@ async function main(): Promise<void> {
   });
   const edgeUrl = `http://${host}:${edgePort}`;
   await waitHealthy(`${edgeUrl}/healthz`, 120_000);
-  const key = await devKey();
+  const key = onWorkers
+    ? await (await import("./start-workers.ts")).workersDevKey(dataDir, DEV_USER, DEV_KEY_NAME)
+    : await devKey();
   console.log(`
 InstantID Edge is running (tiny model pack: random weights, so images are noise).
   API      ${edgeUrl}   docs ${edgeUrl}/docs   OpenAPI ${edgeUrl}/openapi.json
   runtime  http://${host}:${runtimePort}   (metrics /metrics)
-  dev key  (user "${DEV_USER}"; new at every start)
+  dev key  (user "${DEV_USER}"; ${devKeyKept ? "the same as at the last start" : "new; kept across restarts"})
 ${key}
 Ctrl-C stops both.`);
 }

@@ -1,0 +1,94 @@
+/**
+ * The Workers edge for `npm start -- --edge=workers`: started by scripts/start.ts in place of the
+ * Node edge, with the same environment (HOST, PORT, DATA_DIR, RUNTIME_URL, RUNTIME_TOKEN). Applies
+ * migrations/*.sql to the local D1, then runs `wrangler dev` (workerd, offline) with local D1, KV, R2
+ * and Durable Object state persisted under <DATA_DIR>/workers, until it is signalled.
+ *
+ * The runtime token reaches the Worker as a secret through an env file written with mode 0600
+ * (never on a command line); deployed, it is `wrangler secret put RUNTIME_TOKEN`.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
+import {
+  applyLocalMigrations,
+  openLocalWorkersApiKeyStore,
+  REPO_ROOT,
+  WRANGLER_BIN,
+  WRANGLER_CONFIG,
+  wranglerEnv,
+  workersStateDir,
+} from "../functions/cli/workers-local.ts";
+
+/** A fresh key for `userId` on the local Worker's D1; earlier keys named `name` are revoked. */
+export async function workersDevKey(dataDir: string, userId: string, name: string): Promise<string> {
+  const { store, close } = await openLocalWorkersApiKeyStore(workersStateDir(dataDir));
+  try {
+    for (const k of await store.list(userId)) if (k.name === name && k.revokedMs === null) await store.revoke(k.id, Date.now());
+    return (await issueApiKey(store, { userId, name, limits: {}, nowMs: Date.now() })).key;
+  } finally {
+    await close();
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const token = env.RUNTIME_TOKEN;
+  if (!token) throw new Error("RUNTIME_TOKEN must be set (the secret the runtime expects)");
+  const dataDir = env.DATA_DIR ?? join(REPO_ROOT, "data");
+  const stateDir = workersStateDir(dataDir);
+  await mkdir(stateDir, { recursive: true });
+  await applyLocalMigrations(stateDir);
+  const secrets = join(stateDir, ".dev.vars");
+  await writeFile(secrets, `RUNTIME_TOKEN=${JSON.stringify(token)}\n`, { mode: 0o600 });
+  const wrangler = spawn(
+    WRANGLER_BIN,
+    [
+      "dev",
+      "--config",
+      WRANGLER_CONFIG,
+      "--ip",
+      env.HOST ?? "127.0.0.1",
+      "--port",
+      env.PORT ?? "8787",
+      "--persist-to",
+      stateDir,
+      "--env-file",
+      secrets,
+      "--var",
+      `RUNTIME_URL:${env.RUNTIME_URL ?? "http://127.0.0.1:8788"}`,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "warn",
+    ],
+    // Its own process group: the wrangler launcher, wrangler and workerd are signalled together
+    // (the launcher alone does not pass a signal on, and would leave workerd serving).
+    { cwd: REPO_ROOT, env: wranglerEnv(), stdio: ["ignore", "inherit", "inherit"], detached: true },
+  );
+  // SIGINT, as Ctrl-C sends it: wrangler then shuts workerd down cleanly.
+  let exited = false;
+  const stop = () => {
+    if (exited || wrangler.pid === undefined) return;
+    try {
+      process.kill(-wrangler.pid, "SIGINT");
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  process.once("exit", stop);
+  wrangler.on("exit", (code, signal) => {
+    exited = true;
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
