@@ -56,6 +56,13 @@ module.exports = {
       to: { path: `${PLATFORM_PACKAGES}|^cloudflare:|${NODE_BUILTINS}`, reachable: true },
     },
     {
+      name: "workers-edge-no-node-code",
+      comment: "The Worker bundle (functions/worker.ts and the Workers adapter) must not reach native or Node-server packages, nor the Node adapter: Workers cannot load them, and they would bloat the bundle.",
+      severity: "error",
+      from: { path: "^functions/(worker\\.ts$|adapters/workers/)" },
+      to: { path: `${PLATFORM_PACKAGES}|^functions/adapters/node/`, reachable: true },
+    },
+    {
       name: "shared-imports-no-app-code",
       comment: "shared/ is imported by the edge, the runtime and the compiler; it imports none of them.",
       severity: "error",
