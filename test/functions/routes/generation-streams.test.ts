@@ -158,6 +158,12 @@ describe("idempotent replays answer the generation as it is now", () => {
     expect(now.status).toBe("succeeded");
     expect(now.images).toHaveLength(1);
     expect(h.stub.requests.filter((r) => r.requestId === g.id)).toHaveLength(1);
+
+    // The POST's stream honours Last-Event-ID too: a replay resumes after the last event seen.
+    const all = await reader(await post({}, { ...idem, accept: "text/event-stream" })).rest();
+    const image = all.find((e) => e.event === "image")!;
+    const resumed = await reader(await post({}, { ...idem, accept: "text/event-stream", "last-event-id": image.id! })).rest();
+    expect(resumed.map((e) => e.event)).toEqual(["done"]);
   });
 });
 
