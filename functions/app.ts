@@ -17,7 +17,7 @@ import { requestId } from "./middleware/request-id/index.ts";
 import type { GenerationCoordinator } from "./ports/generation-coordinator.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { identityRoutes } from "./routes/identities.ts";
-import { metaRoutes } from "./routes/meta.ts";
+import { healthRoutes, metaRoutes } from "./routes/meta.ts";
 import { webAppRoutes, type WebAppAssets } from "./routes/web-app.ts";
 import type { FacePack } from "../shared/contract/limits.ts";
 import type { PhotoAnalyser } from "./ports/photo-analysis.ts";
@@ -31,6 +31,8 @@ export interface EdgeDeps {
   /** Photo bytes to faces (in-process on Node, the runtime's /v1/faces/analyze on Workers). */
   readonly photoAnalyser: PhotoAnalyser;
   readonly runtime: RuntimeClient;
+  /** Whether the GPU runtime answers (its /healthz): /healthz reports it, /readyz is 503 while it is down. */
+  readonly runtimeHealth?: () => Promise<boolean>;
   /** Owns running generations; default: this process (InProcessGenerationCoordinator). */
   readonly coordinator?: GenerationCoordinator;
   readonly clock?: () => number;
@@ -111,6 +113,7 @@ export function createEdgeApp(deps: EdgeDeps): EdgeApp {
   if (corsHandler) app.use("*", corsHandler);
   app.onError(handleErrors(log));
   app.notFound(notFoundOrMethodNotAllowed(app));
+  app.route("/", healthRoutes(deps.runtimeHealth));
   app.route("/", metaRoutes(deps.version ?? "0.1.0", deps.swaggerUiAssets));
   if (deps.webApp) app.route("/", webAppRoutes(deps.webApp));
   app.use("/v1/*", apiKeyAuth(stores.apiKeys), requestRateLimit(stores.rateLimits, clock));

@@ -157,13 +157,15 @@ export class InProcessGenerationCoordinator implements GenerationCoordinator {
         }
       }
       if (!terminal && !running.ending) {
-        await this.#end(running, "failed", "runtime_disconnected", "the runtime closed the stream before finishing");
+        await this.#end(running, "failed", "runtime_disconnected", "the runtime closed the stream before finishing", true);
       }
     } catch (e) {
       if (terminal || running.ending) {
         // The outcome is stored; a broken tail of the stream changes nothing.
       } else if (e instanceof RuntimeCallError) {
-        await this.#end(running, "failed", e.code, e.message);
+        // A runtime that died, restarts or is busy: the same generation can be sent again.
+        const retryable = e.code === "runtime_unavailable" || e.code === "runtime_disconnected" || e.code === "runtime_busy";
+        await this.#end(running, "failed", e.code, e.message, retryable);
       } else {
         d.log(`generation ${id} failed`, e);
         await this.#end(running, "failed", "internal_error", "internal error").catch((e2: unknown) =>

@@ -10,6 +10,7 @@ import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import type { WebAppAssets } from "../../routes/web-app.ts";
 import type { FaceKit } from "./face-kit.ts";
 import { createNodeRuntimeClient } from "./node-runtime-client.ts";
+import { runtimeHealthProbe } from "../../routes/meta.ts";
 import { nodeSwaggerUiAssets } from "./swagger-ui-assets.ts";
 import { nodeResolveHost } from "./resolve-host.ts";
 import { createSqliteWebhookOutboxStore } from "./sqlite/webhook-outbox-store.ts";
@@ -99,6 +100,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       embeddingModel: faceAnalyser.pack,
       ...(opts.webApp ? { webApp: opts.webApp } : {}),
       runtime,
+      runtimeHealth: runtimeHealthProbe(opts.runtimeUrl),
       log,
       swaggerUiAssets: nodeSwaggerUiAssets(),
       webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate),

@@ -9,13 +9,15 @@ export function runtimeProblem(e: RuntimeCallError): ApiError {
       return new ApiError(503, e.code, "GPU runtime busy", {
         detail: e.message,
         headers: { "Retry-After": String(retry) },
-        extensions: { retryAfterSeconds: retry },
+        extensions: { retryAfterSeconds: retry, retryable: true },
       });
     }
     case "runtime_unavailable":
+      // The runtime is down or restarting (npm start restarts it): the same request will work later.
       return new ApiError(503, e.code, "GPU runtime unavailable", {
         detail: e.message,
         headers: { "Retry-After": "5" },
+        extensions: { retryAfterSeconds: 5, retryable: true },
       });
     case "embedding_pack_mismatch":
       return new ApiError(422, e.code, "Identity made by an unsupported face pack", { detail: e.message });

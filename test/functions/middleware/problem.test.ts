@@ -62,7 +62,10 @@ describe("no internal detail in answers", () => {
     const headers = { "content-type": "application/json" };
     const streamed = await h.fetch("/v1/generations", { method: "POST", key, headers: { ...headers, accept: "text/event-stream" }, body });
     const polled = await h.fetch("/v1/generations", { method: "POST", key, headers, body });
+    // Retryable, with Retry-After: the runtime may be restarting (npm start supervises it).
+    for (const res of [streamed, polled].filter((r) => r.status === 503)) expect(res.headers.get("retry-after")).toBe("5");
     const texts = [await streamed.text(), await polled.text()];
+    for (const t of texts.filter((t) => t.includes('"status":503'))) expect(JSON.parse(t)).toMatchObject({ code: "runtime_unavailable", retryable: true });
     if (polled.status === 202) {
       const self = JSON.parse(texts[1]!).links.self as string;
       for (let i = 0; i < 200; i++) {
