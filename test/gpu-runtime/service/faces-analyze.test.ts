@@ -82,6 +82,27 @@ describe("POST /v1/faces/analyze", () => {
     await expectProblem(await analyze(rt.url, new Uint8Array(MAX_BYTES + 1).fill(7)), 413, "image_too_large");
   });
 
+  it("refuses an oversized upload sent without a length (chunked) once the limit is passed", async () => {
+    const chunk = new Uint8Array(256 * 1024).fill(0xff);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Far more than the limit if nobody stops reading: the runtime must stop at the limit.
+        if (sent >= MAX_BYTES * 50) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${rt.url}/v1/faces/analyze`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "image/jpeg" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    await expectProblem(res, 413, "image_too_large");
+    expect(sent).toBeLessThan(MAX_BYTES * 50);
+  });
+
   it("refuses a photo over the pixel limit before decoding it", async () => {
     const sharp = (await import("sharp")).default;
     const big = new Uint8Array(await sharp({ create: { width: 2000, height: 2000, channels: 3, background: "#808080" } }).png().toBuffer());
