@@ -7,6 +7,13 @@ export interface SessionConfig {
   readonly providers: readonly ExecutionProvider[];
   /** ORT intra-op threads per session (0: ORT's default). */
   readonly threads: number;
+  /**
+   * Symbolic dimensions fixed to one served resolution (height, width, height_1..., image_height,
+   * image_width), so the provider can plan kernels and memory for that shape alone.
+   */
+  readonly freeDimensionOverrides?: Record<string, number>;
+  /** webgpu: capture each graph on its first run and replay it (needs freeDimensionOverrides). */
+  readonly graphCapture?: boolean;
 }
 
 export interface SessionReport {
@@ -26,6 +33,8 @@ export async function loadPackSessions(packDir: string, manifest: Pick<PackManif
         await createSession(join(packDir, file), {
           providers: [...cfg.providers],
           ...(cfg.threads > 0 ? { intraOpThreads: cfg.threads } : {}),
+          ...(cfg.freeDimensionOverrides ? { freeDimensionOverrides: cfg.freeDimensionOverrides } : {}),
+          ...(cfg.graphCapture ? { graphCapture: true } : {}),
           // ORT's arena would keep the decoder's activation peak (about 1 GB at 512² on the mid pack)
           // for the life of the process; without it the memory goes back after each decode.
           ...(network === "vae_decoder" ? { cpuMemArena: false } : {}),

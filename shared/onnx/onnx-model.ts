@@ -19,3 +19,26 @@ export function opCounts(model: string | Uint8Array | ModelProto): Map<string, n
   }
   return counts;
 }
+
+/**
+ * The model with the named symbolic dimensions of its inputs and outputs fixed (what ORT's free-dimension
+ * overrides do; onnxruntime-node does not expose them). Returns how many dims it fixed.
+ */
+export function fixDimensions(m: ModelProto, sizes: Readonly<Record<string, number>>): number {
+  let fixed = 0;
+  for (const v of [...(m.graph?.input ?? []), ...(m.graph?.output ?? [])]) {
+    for (const d of v.type?.tensorType?.shape?.dim ?? []) {
+      const size = d.dimParam ? sizes[d.dimParam] : undefined;
+      if (size === undefined) continue;
+      // dim_value and dim_param are a oneof: the param must be absent, not empty, for the value to stand
+      delete (d as { dimParam?: string | null }).dimParam;
+      d.dimValue = size;
+      fixed++;
+    }
+  }
+  return fixed;
+}
+
+export function encodeModelProto(m: ModelProto): Uint8Array {
+  return onnx.ModelProto.encode(m).finish();
+}

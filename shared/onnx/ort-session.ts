@@ -6,6 +6,7 @@
 import { dirname } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { Tensor } from "../tensor/tensor.ts";
+import { decodeModel, encodeModelProto, fixDimensions } from "./onnx-model.ts";
 
 export type ExecutionProvider = "cpu" | "webgpu" | "cuda";
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
@@ -19,7 +20,10 @@ export interface SessionOptions {
   cpuMemArena?: boolean;
   /** Where ORT writes the graph it optimised (to check what it fused). */
   optimizedModelFilePath?: string;
-  /** Fixes symbolic dimensions (e.g. height: 128) for a session specialised to one served resolution. */
+  /**
+   * Fixes symbolic dimensions (e.g. height: 128) for a session specialised to one served resolution:
+   * the graph's input/output dims are rewritten before loading, so ORT plans for that shape alone.
+   */
   freeDimensionOverrides?: Record<string, number>;
   /**
    * webgpu: capture the graph on its first run and replay it (ORT's enableGraphCapture); it needs fixed
@@ -68,6 +72,15 @@ const ORT_CONFIG_EXTERNAL_FOLDER = "session.model_external_initializers_file_fol
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
   const providers = options.providers?.length ? options.providers : (["cpu"] as ExecutionProvider[]);
   const fallbacks: { provider: ExecutionProvider; reason: string }[] = [];
+  if (options.freeDimensionOverrides && Object.keys(options.freeDimensionOverrides).length) {
+    // onnxruntime-node has no free-dimension overrides: the graph's own input/output dims are fixed instead
+    const proto = decodeModel(model);
+    fixDimensions(proto, options.freeDimensionOverrides);
+    const folder = options.externalDataFolder ?? (typeof model === "string" ? dirname(model) : undefined);
+    const { freeDimensionOverrides: _done, ...rest } = options;
+    const session = await createSession(encodeModelProto(proto), { ...rest, ...(folder ? { externalDataFolder: folder } : {}) });
+    return { ...session, source: { model, options: { ...options, providers: [session.provider] } } };
+  }
   for (const provider of providers) {
     try {
       const session = await open(model, provider, options, false);
@@ -90,7 +103,6 @@ function open(model: string | Uint8Array, provider: ExecutionProvider, o: Sessio
     ...(o.intraOpThreads ? { intraOpNumThreads: o.intraOpThreads } : {}),
     ...(o.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
     ...(o.optimizedModelFilePath ? { optimizedModelFilePath: o.optimizedModelFilePath } : {}),
-    ...(o.freeDimensionOverrides ? { freeDimensionOverrides: o.freeDimensionOverrides } : {}),
     ...(o.logSeverityLevel !== undefined ? { logSeverityLevel: o.logSeverityLevel } : {}),
     ...(o.graphCapture && provider === "webgpu" ? { enableGraphCapture: true } : {}),
     ...(deviceOutputs && provider === "webgpu" ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
