@@ -8,10 +8,12 @@
  * (never on a command line); deployed, it is `wrangler secret put RUNTIME_TOKEN`.
  */
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { apiKeyMatchesHash, parseApiKey } from "../functions/api-keys/api-key.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
+import { fromHex } from "../functions/crypto/sha256.ts";
 import {
   applyLocalMigrations,
   openLocalWorkersApiKeyStore,
@@ -22,12 +24,27 @@ import {
   workersStateDir,
 } from "../functions/cli/workers-local.ts";
 
-/** A fresh key for `userId` on the local Worker's D1; earlier keys named `name` are revoked. */
-export async function workersDevKey(dataDir: string, userId: string, name: string): Promise<string> {
-  const { store, close } = await openLocalWorkersApiKeyStore(workersStateDir(dataDir));
+/**
+ * The dev user's key on the local Worker's D1, as the Node edge's npm start keeps it: the key saved
+ * by the previous start (<DATA_DIR>/workers/dev-api-key, 0600) while it is still valid, else a fresh
+ * one (earlier keys named `name` revoked) saved for the next start.
+ */
+export async function workersDevKey(dataDir: string, userId: string, name: string): Promise<{ key: string; kept: boolean }> {
+  const stateDir = workersStateDir(dataDir);
+  const file = join(stateDir, "dev-api-key");
+  const { store, close } = await openLocalWorkersApiKeyStore(stateDir);
   try {
+    const saved = await readFile(file, "utf8").then((t) => t.trim(), () => undefined);
+    const parsed = saved ? parseApiKey(saved) : undefined;
+    const record = parsed ? await store.findById(parsed.keyId) : undefined;
+    if (saved && record && record.revokedMs === null && (await apiKeyMatchesHash(saved, fromHex(record.hash)))) {
+      return { key: saved, kept: true };
+    }
     for (const k of await store.list(userId)) if (k.name === name && k.revokedMs === null) await store.revoke(k.id, Date.now());
-    return (await issueApiKey(store, { userId, name, limits: {}, nowMs: Date.now() })).key;
+    const { key } = await issueApiKey(store, { userId, name, limits: {}, nowMs: Date.now() });
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return { key, kept: false };
   } finally {
     await close();
   }

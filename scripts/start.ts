@@ -175,7 +175,9 @@ async function main(): Promise<void> {
   const edgeUrl = `http://${host}:${edgePort}`;
   await waitHealthy(`${edgeUrl}/healthz`, 120_000);
   const key = onWorkers
-    ? await (await import("./start-workers.ts")).workersDevKey(dataDir, DEV_USER, DEV_KEY_NAME)
+    ? await (await import("./start-workers.ts"))
+        .workersDevKey(dataDir, DEV_USER, DEV_KEY_NAME)
+        .then((k) => ((devKeyKept = k.kept), k.key))
     : await devKey();
   console.log(`
 InstantID Edge is running (tiny model pack: random weights, so images are noise).
