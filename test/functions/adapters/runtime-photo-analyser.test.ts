@@ -12,11 +12,14 @@ import type { PhotoAnalyser } from "../../../functions/ports/photo-analysis.ts";
 import { createFaceAnalyser } from "../../../shared/face/onnx-face-analyser.ts";
 import { decodeImage } from "../../../shared/image/image-intake.ts";
 import { ImageIntakeError } from "../../../shared/image/image-intake-error.ts";
+import { PixelBudget } from "../../../shared/image/pixel-budget.ts";
 import { startLoopbackRuntime, TOKEN, type LoopbackRuntime } from "../../gpu-runtime/service/loopback-runtime.ts";
 import { litePackDir } from "../../shared/face/lite-pack.ts";
 
 const photo = async (name: string) => new Uint8Array(await readFile(new URL(`../../fixtures/faces/${name}`, import.meta.url)));
-const LIMITS = { maxBytes: 2_000_000, maxPixels: 3_000_000 };
+/** One pixel budget for the runtime's intake and the local one (both in this process), roomy unless a test fills it. */
+const BUDGET = new PixelBudget(50_000_000);
+const LIMITS = { maxBytes: 2_000_000, maxPixels: 3_000_000, budget: BUDGET };
 
 let rt: LoopbackRuntime;
 let local: PhotoAnalyser;
@@ -82,6 +85,22 @@ describe("runtime photo analyser", () => {
     expect((await rejection(remote.analyse(huge))).code).toBe("too_many_pixels");
     expect(forwarded).toBe(before + 1);
     expect((await rejection(local.analyse(huge))).code).toBe("too_many_pixels");
+  });
+
+  it("passes the runtime's intake_busy on with its retry delay, as the local intake throws it", async () => {
+    const png = await photo("astronaut.png");
+    // Another decode holding nearly all of the budget: a 512x512 photo no longer fits.
+    const release = BUDGET.tryAcquire(BUDGET.capacity - 1000)!;
+    try {
+      const viaRuntime = await rejection(remote.analyse(png));
+      const inProcess = await rejection(local.analyse(png));
+      expect(viaRuntime).toBeInstanceOf(ImageIntakeError);
+      expect([viaRuntime.code, viaRuntime.retryAfterSeconds]).toEqual([inProcess.code, inProcess.retryAfterSeconds]);
+      expect(viaRuntime.code).toBe("intake_busy");
+    } finally {
+      release();
+    }
+    expect((await remote.analyse(png)).faces.length).toBeGreaterThan(0);
   });
 
   it("answers a 503 problem (not a client error) when the runtime refuses its token or cannot be reached", async () => {
