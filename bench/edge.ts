@@ -104,7 +104,7 @@ async function serveEdge(runtimeUrl: string, dataDir: string): Promise<Ready> {
   const unlimited = 1e15;
   const { key, record } = await issueApiKey(stores.apiKeys, {
     userId: "bench",
-    limits: { requestsBurst: unlimited, requestsPerMinute: unlimited, costBurst: unlimited, costPerMinute: unlimited },
+    limits: { requestsBurst: unlimited, requestsPerMinute: unlimited, costBurst: unlimited, costPerMinute: unlimited, maxInFlight: unlimited },
     nowMs: Date.now(),
   });
   const { identity } = await edge.identities.register(record.userId, [new Uint8Array([1, 2, 3])]);

@@ -248,6 +248,7 @@ export class InProcessGenerationCoordinator implements GenerationCoordinator {
     const final = await settleGeneration(this.#d, {
       id: record.id,
       userId: record.userId,
+      record,
       steps: record.settings.steps,
       outcome: { status, errorCode, errorMessage, progressStep: running.step, images: [...running.images] },
       ...(input.charge ? { charge: input.charge } : {}),

@@ -18,6 +18,8 @@ export interface SettleDeps {
 export interface Settlement {
   readonly id: string;
   readonly userId: string;
+  /** The record as inserted (what the outcome is written over). */
+  readonly record: GenerationRecord;
   readonly steps: number;
   readonly outcome: GenerationOutcome;
   readonly charge?: GenerationCharge;
@@ -41,7 +43,16 @@ export async function settleGeneration(d: SettleDeps, s: Settlement): Promise<Ge
     if (back > 0) await d.rateLimits.refund(s.charge.bucket, s.charge.policy, back, now);
     if (s.charge.slot) await d.rateLimits.refund(s.charge.slot.bucket, s.charge.slot.policy, 1, now);
   }
-  const record = await d.generations.get(s.userId, s.id);
-  if (record && d.onSettled) await d.onSettled(record, s.webhook);
+  // The stored record, built here rather than read back (a read per generation on the hot path).
+  const record: GenerationRecord = {
+    ...s.record,
+    status: s.outcome.status,
+    errorCode: s.outcome.errorCode ?? null,
+    errorMessage: s.outcome.errorMessage ?? null,
+    progressStep: s.outcome.progressStep ?? s.record.progressStep,
+    images: s.outcome.images ?? s.record.images,
+    finishedMs: now,
+  };
+  if (d.onSettled) await d.onSettled(record, s.webhook);
   return record;
 }
