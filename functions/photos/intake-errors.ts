@@ -2,15 +2,11 @@
  * shared/image's intake errors (a stable `code`) as API problems. Matched by code, so the edge
  * needs nothing from the intake module but its codes.
  */
+import { PHOTO_INTAKE_PROBLEMS } from "../../shared/contract/faces.ts";
 import { ApiError } from "../errors/api-error.ts";
 
-const INTAKE_PROBLEMS: Readonly<Record<string, { status: number; title: string }>> = {
-  unsupported_format: { status: 415, title: "Unsupported image format" },
-  image_too_large: { status: 413, title: "Image too large" },
-  too_many_pixels: { status: 413, title: "Image has too many pixels" },
-  corrupt_image: { status: 400, title: "Corrupt image" },
-  intake_busy: { status: 503, title: "Too many photos in flight" },
-};
+// The contract's table: the runtime's POST /v1/faces/analyze answers the same statuses.
+const INTAKE_PROBLEMS: Readonly<Record<string, { readonly status: number; readonly title: string }>> = PHOTO_INTAKE_PROBLEMS;
 
 export function intakeProblem(error: unknown, photoIndex: number, photoCount: number): ApiError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
