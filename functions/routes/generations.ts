@@ -59,8 +59,8 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
 
     const start = async () => {
       const { record, rateLimit } = await d.service.start(principal, parsed.data);
-      const requests = c.res.headers.get("RateLimit");
-      c.header("RateLimit", requests ? `${requests}, ${rateLimit}` : rateLimit);
+      // Appended to the request policy's item: one structured-field list.
+      c.header("RateLimit", rateLimit, { append: true });
       return record;
     };
 
