@@ -50,9 +50,34 @@ export function handleErrors(log: ErrorLog): ErrorHandler {
       const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "http_error";
       return problemResponse(c, new ApiError(status, code, err.message || "Request failed"), log);
     }
+    if (isStorageBusy(err)) {
+      log(`storage busy on ${c.req.method} ${c.req.path}`, err);
+      return problemResponse(
+        c,
+        new ApiError(503, "storage_busy", "Storage busy", {
+          detail: "The database is locked by another writer; retry shortly.",
+          headers: { "Retry-After": "1" },
+          extensions: { retryAfterSeconds: 1, retryable: true },
+          safeDetail: true,
+        }),
+      );
+    }
     log(`unhandled error on ${c.req.method} ${c.req.path}`, err);
     return problemResponse(c, new ApiError(500, "internal_error", "Internal server error"));
   };
+}
+
+/**
+ * A store that could not get its lock in time (SQLite's SQLITE_BUSY/SQLITE_LOCKED after the busy
+ * timeout; D1 reports the same codes in its message): transient, so 503 + Retry-After, not 500.
+ */
+function isStorageBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+    if (e instanceof Error && /\bSQLITE_(BUSY|LOCKED)\b/.test(e.message)) return true;
+  }
+  return false;
 }
 
 export const handleNotFound: NotFoundHandler = (c) =>
