@@ -25,6 +25,11 @@ export interface GraphOptions {
   computeType?: "float32" | "float16";
   /** Record weights without their data (with Weights.dryRun()): for counting parameters; encode() refuses. */
   dryRun?: boolean;
+  /**
+   * Unmasked attention as one com.microsoft MultiHeadAttention node (ORT's fused kernel on cpu, cuda and
+   * webgpu) instead of MatMul/Softmax/MatMul. Off by default: the plain ops run on every provider.
+   */
+  fusedAttention?: boolean;
 }
 
 const ELEM: Record<ElemType, number> = {
@@ -253,7 +258,10 @@ export class GraphBuilder {
     const model: ModelProtoInit = {
       irVersion: 8,
       producerName: "instantid-edge",
-      opsetImport: [{ domain: "", version: this.opset }],
+      opsetImport: [
+        { domain: "", version: this.opset },
+        ...(this.nodes.some((n) => n.domain === "com.microsoft") ? [{ domain: "com.microsoft", version: 1 }] : []),
+      ],
       graph: {
         name: this.options.name,
         node: this.nodes,

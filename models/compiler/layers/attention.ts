@@ -13,6 +13,9 @@ export interface AttentionOptions {
  * returning (B, L, heads*d). Batch and lengths stay dynamic.
  */
 export function multiHeadAttention(g: GraphBuilder, q: string, k: string, v: string, headDim: number, o: AttentionOptions): string {
+  if (g.options.fusedAttention && !o.mask) {
+    return g.op("MultiHeadAttention", [q, k, v], { num_heads: o.heads, scale: { float: o.scale ?? 1 / Math.sqrt(headDim) } }, "com.microsoft");
+  }
   const split = (x: string) => g.op("Transpose", [g.op("Reshape", [x, g.constInt64([0, 0, o.heads, headDim])])], { perm: [0, 2, 1, 3] });
   const qh = split(q);
   const kh = g.op("Transpose", [g.op("Reshape", [k, g.constInt64([0, 0, o.heads, headDim])])], { perm: [0, 2, 3, 1] });

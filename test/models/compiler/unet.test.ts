@@ -11,7 +11,7 @@ import { buildUnet } from "../../../models/compiler/unet.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { compileUnetCase, runUnetCase } from "../../golden/components/unet.ts";
 import { atolOf, loadGoldenCase } from "../../golden/golden-case.ts";
-import { readCaseConfig } from "../../golden/network-case.ts";
+import { readCaseConfig, runNetworkCase } from "../../golden/network-case.ts";
 import { readTensors, runModel, twice } from "./compiler-test-kit.ts";
 
 const caseDir = join(import.meta.dirname, "../../fixtures/golden/unet");
@@ -69,6 +69,18 @@ describe("UNet2DConditionModel with InstantID's decoupled cross-attention", () =
     const counts = opCounts(optimized);
     expect(counts.get("Erf") ?? 0).toBe(0);
     expect(counts.get("com.microsoft:Gelu") ?? counts.get("Gelu")).toBe(erfs);
+  });
+
+  it.each(["all", "disabled"] as const)("holds the tolerance with attention as fused MultiHeadAttention nodes, graph optimisation %s", async (optimization) => {
+    const unet = new Weights(unetTensors());
+    const g = buildUnet(config, unet, new Weights(ipTensors()).scope("ip_adapter."), { numIpTokens, fusedAttention: true });
+    const model = g.encode();
+    // attn1, and attn2's text and face branches, in every transformer block
+    const blocks = g.attentionProcessors.length / 2;
+    expect(opCounts(model).get("com.microsoft:MultiHeadAttention")).toBe(3 * blocks);
+    expect(opCounts(model).get("Softmax") ?? 0).toBe(0);
+    const result = await runNetworkCase(golden, model, { optimization });
+    expect(result.maxAbsErr).toBeLessThanOrEqual(result.atol!);
   });
 
   it("runs a batch of two with one shared timestep or one per sample", async () => {
