@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runKeysCli } from "../../functions/cli/keys.ts";
 import { startEdge, type RunningEdge } from "../../functions/node.ts";
 import { edgeDatabasePath } from "../../functions/adapters/node/sqlite/index.ts";
-import { photoForm, readFace } from "../functions/helpers/edge-harness.ts";
+import { photoForm, readFace, type TestResponse } from "../functions/helpers/edge-harness.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "../functions/helpers/lite-face-kit.ts";
 import { REPO_ROOT } from "../scripts/helpers/npm-start.ts";
 
@@ -59,8 +59,8 @@ interface Setup {
   dataDir: string;
   key: string;
   identityId: string;
-  api(path: string, init?: RequestInit): Promise<Response>;
-  generate(): Promise<Response>;
+  api(path: string, init?: RequestInit): Promise<TestResponse>;
+  generate(): Promise<TestResponse>;
   finished(id: string, timeoutMs?: number): Promise<any>;
 }
 
@@ -75,7 +75,7 @@ async function setup(runtimeUrl: string, prepare?: (dataDir: string) => void): P
   await runKeysCli(["create", "--user", "faulty", "--cost-burst", String(COST), "--cost-per-minute", "0.001"], dataDir, (l) => lines.push(l));
   const key = lines.at(-1)!;
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${edge.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` } });
+    fetch(`${edge.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` } }) as Promise<TestResponse>;
   const identity = await (await api("/v1/identities", { method: "POST", body: photoForm(await readFace("astronaut.png")) })).json();
   const generate = () =>
     api("/v1/generations", {
