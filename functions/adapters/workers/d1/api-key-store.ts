@@ -10,6 +10,8 @@ interface Row {
   requests_per_minute: number;
   cost_burst: number;
   cost_per_minute: number;
+  max_in_flight: number | null;
+  webhook_secret: string | null;
   created_ms: number;
   revoked_ms: number | null;
 }
@@ -24,9 +26,11 @@ const fromRow = (r: Row): ApiKeyRecord => ({
     requestsPerMinute: r.requests_per_minute,
     costBurst: r.cost_burst,
     costPerMinute: r.cost_per_minute,
+    ...(r.max_in_flight != null ? { maxInFlight: r.max_in_flight } : {}),
   },
   createdMs: r.created_ms,
   revokedMs: r.revoked_ms,
+  webhookSecret: r.webhook_secret ?? null,
 });
 
 /** API keys in D1 (same table as the SQLite adapter; schema in migrations/). No cache: a revoke is seen at once. */
@@ -35,8 +39,8 @@ export function createD1ApiKeyStore(db: D1Like): ApiKeyStore {
     async insert(k) {
       await db
         .prepare(
-          `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, created_ms, revoked_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO api_keys (id, user_id, name, hash, requests_burst, requests_per_minute, cost_burst, cost_per_minute, max_in_flight, webhook_secret, created_ms, revoked_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .bind(
           k.id,
@@ -47,6 +51,8 @@ export function createD1ApiKeyStore(db: D1Like): ApiKeyStore {
           k.limits.requestsPerMinute,
           k.limits.costBurst,
           k.limits.costPerMinute,
+          k.limits.maxInFlight ?? null,
+          k.webhookSecret ?? null,
           k.createdMs,
           k.revokedMs,
         )
@@ -62,6 +68,10 @@ export function createD1ApiKeyStore(db: D1Like): ApiKeyStore {
           ? db.prepare("SELECT * FROM api_keys ORDER BY created_ms, id")
           : db.prepare("SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_ms, id").bind(userId);
       return (await stmt.all<Row>()).results.map(fromRow);
+    },
+    async setWebhookSecret(id, secret) {
+      const r = await db.prepare("UPDATE api_keys SET webhook_secret = ? WHERE id = ?").bind(secret, id).run();
+      return r.meta.changes === 1;
     },
     async revoke(id, nowMs) {
       const r = await db.prepare("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL").bind(nowMs, id).run();

@@ -175,20 +175,24 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
     const s = this.#state!;
     const g = s.input.generation;
     this.#save({ ...s, ended: true });
+    // A variable, not a literal: `record` is what the settlement is written over (the core's newer
+    // Settlement needs it; an older one ignores it).
+    const settlement = {
+      id: g.id,
+      userId: g.userId,
+      record: g,
+      steps: g.settings.steps,
+      outcome: { status, errorCode: code, errorMessage: message, progressStep: s.live.progressStep, images: [...s.live.images] },
+      ...(s.input.charge ? { charge: s.input.charge } : {}),
+      ...(s.input.webhook ? { webhook: s.input.webhook } : {}),
+    };
     await settleGeneration(
       {
         generations: createD1GenerationStore(this.env.DB),
         rateLimits: createDurableRateLimitStore(this.env.USER_LIMITER),
         clock: Date.now,
       },
-      {
-        id: g.id,
-        userId: g.userId,
-        steps: g.settings.steps,
-        outcome: { status, errorCode: code, errorMessage: message, progressStep: s.live.progressStep, images: [...s.live.images] },
-        ...(s.input.charge ? { charge: s.input.charge } : {}),
-        ...(s.input.webhook ? { webhook: s.input.webhook } : {}),
-      },
+      settlement,
     );
     await this.ctx.storage.deleteAlarm();
   }
