@@ -9,7 +9,7 @@ import { sha256Hex } from "../../crypto/sha256.ts";
 import type { IdGenerator } from "../../crypto/random-id.ts";
 import { ApiError, notFound } from "../../errors/api-error.ts";
 import { intakeProblem } from "../../photos/intake-errors.ts";
-import type { PhotoAnalyser } from "../../ports/photo-analysis.ts";
+import type { PhotoAnalyser, PhotoAnalysis } from "../../ports/photo-analysis.ts";
 import { TERMINAL_STATUSES, type GenerationStore } from "../../stores/generation-store.ts";
 import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
 import type { ResultImageStore } from "../../stores/result-image-store.ts";
@@ -137,14 +137,14 @@ export class IdentityService {
     const { photoAnalyser } = this.#deps;
     const analysed: { face: DetectedFace; faces: number; width: number; height: number }[] = [];
     for (let i = 0; i < photos.length; i++) {
-      let image;
+      let analysis: PhotoAnalysis;
       try {
-        image = await photoAnalyser.analyse(photos[i]);
+        analysis = await photoAnalyser.analyse(photos[i]);
       } catch (e) {
         // Intake refusals become 4xx problems; anything else (a broken pack, a runtime down) stays a 5xx.
         throw intakeProblem(e, i, photos.length) ?? e;
       }
-      const { faces } = image;
+      const { faces, width, height } = analysis;
       if (faces.length === 0) {
         throw new ApiError(422, "no_face_detected", "No face detected", {
           detail: photos.length > 1 ? `photo ${i + 1} of ${photos.length} has no face` : "the photo has no face",
@@ -152,7 +152,7 @@ export class IdentityService {
         });
       }
       // The analyser sorts largest first; InstantID uses the largest face.
-      analysed.push({ face: faces[0], faces: faces.length, width: image.width, height: image.height });
+      analysed.push({ face: faces[0], faces: faces.length, width, height });
     }
     for (const a of analysed) checkFace(a.face);
 
