@@ -8,8 +8,8 @@
 import type { GenerationWebhook } from "../ports/generation-coordinator.ts";
 import { generationView } from "../services/generations/generation-view.ts";
 import type { ApiKeyStore } from "../stores/api-key-store.ts";
-import type { GenerationRecord } from "../stores/generation-store.ts";
-import type { WebhookOutboxStore } from "./outbox-store.ts";
+import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "../stores/generation-store.ts";
+import { ARMED_DUE_MS, type WebhookOutboxStore } from "./outbox-store.ts";
 import { signWebhook } from "./signing.ts";
 import { checkWebhookUrl, type ResolveHost } from "./ssrf.ts";
 
@@ -56,14 +56,64 @@ export class WebhookDispatcher {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Writes the delivery for a generation that ended (GenerationCoordinator's onSettled). */
+  /**
+   * Writes the delivery of a generation that starts now, armed (never due) until it ends, so a
+   * process that dies before the end leaves it for recoverArmed after the restart.
+   */
+  async arm(record: GenerationRecord, webhook: GenerationWebhook): Promise<void> {
+    const now = this.#clock();
+    await this.#o.outbox.enqueue({
+      id: this.#o.newId("msg"),
+      keyId: webhook.keyId,
+      url: webhook.url,
+      eventType: "armed",
+      payload: "",
+      attempts: 0,
+      nextAttemptMs: ARMED_DUE_MS,
+      createdMs: now,
+      generationId: record.id,
+      userId: record.userId,
+    });
+  }
+
+  /** Makes the delivery of a generation that ended due now (GenerationCoordinator's onSettled). */
   async enqueue(record: GenerationRecord, webhook: GenerationWebhook): Promise<void> {
     const now = this.#clock();
-    const id = this.#o.newId("msg");
     const eventType = `generation.${record.status}`;
     const payload = JSON.stringify({ type: eventType, timestamp: new Date(now).toISOString(), data: generationView(record) });
-    await this.#o.outbox.enqueue({ id, keyId: webhook.keyId, url: webhook.url, eventType, payload, attempts: 0, nextAttemptMs: now, createdMs: now });
+    if (!(await this.#o.outbox.complete(record.id, eventType, payload, now))) {
+      await this.#o.outbox.enqueue({
+        id: this.#o.newId("msg"),
+        keyId: webhook.keyId,
+        url: webhook.url,
+        eventType,
+        payload,
+        attempts: 0,
+        nextAttemptMs: now,
+        createdMs: now,
+        generationId: record.id,
+        userId: record.userId,
+      });
+    }
     this.kick();
+  }
+
+  /**
+   * At start, after the store failed what a previous process left unfinished: armed deliveries
+   * whose generation has ended are completed from its record (a deleted one is given up).
+   */
+  async recoverArmed(generations: Pick<GenerationStore, "get">): Promise<number> {
+    let recovered = 0;
+    for (const d of await this.#o.outbox.armed(1000)) {
+      const record = d.userId && d.generationId ? await generations.get(d.userId, d.generationId) : undefined;
+      if (!record) {
+        await this.#o.outbox.markFailed(d.id, 0, this.#clock(), "the generation no longer exists");
+      } else if (TERMINAL_STATUSES.has(record.status)) {
+        await this.enqueue(record, { url: d.url, keyId: d.keyId });
+        recovered++;
+      }
+    }
+    return recovered;
   }
 
   start(): void {
@@ -162,6 +212,8 @@ export class WebhookDispatcher {
 export interface EdgeWebhooks {
   /** Throws WebhookUrlError when the URL is refused. */
   checkUrl(url: string): Promise<void>;
+  /** Before the generation starts: its delivery is written, armed until it ends. */
+  arm(record: GenerationRecord, webhook: GenerationWebhook): Promise<void>;
   enqueue(record: GenerationRecord, webhook: GenerationWebhook): Promise<void>;
 }
 
@@ -170,6 +222,7 @@ export function edgeWebhooksOf(d: WebhookDispatcher, resolveHost: ResolveHost, a
     checkUrl: async (url) => {
       await checkWebhookUrl(url, resolveHost, allowPrivate);
     },
+    arm: (record, webhook) => d.arm(record, webhook),
     enqueue: (record, webhook) => d.enqueue(record, webhook),
   };
 }

@@ -17,10 +17,23 @@ export interface WebhookDelivery {
   readonly attempts: number;
   readonly nextAttemptMs: number;
   readonly createdMs: number;
+  /** The generation it announces (armed deliveries are completed from it). */
+  readonly generationId?: string | null;
+  readonly userId?: string | null;
 }
+
+/** Deliveries are armed with this due time: never due until their generation ends. */
+export const ARMED_DUE_MS = Number.MAX_SAFE_INTEGER;
 
 export interface WebhookOutboxStore {
   enqueue(delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Completes the armed delivery of `generationId` with its payload, due at `dueMs`; false when
+   * none is armed (then the caller enqueues one).
+   */
+  complete(generationId: string, eventType: string, payload: string, dueMs: number): Promise<boolean>;
+  /** Armed deliveries (their generation had not ended when they were written). */
+  armed(limit: number): Promise<WebhookDelivery[]>;
   /** Deliveries due at `nowMs` (not delivered, not given up), oldest first. */
   due(nowMs: number, limit: number): Promise<WebhookDelivery[]>;
   /** When the next pending delivery is due; undefined when none is pending. */

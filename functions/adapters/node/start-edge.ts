@@ -86,6 +86,8 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       log,
       ...(opts.webhookRetryBaseMs !== undefined ? { retryBaseMs: opts.webhookRetryBaseMs } : {}),
     });
+    // Generations failed above as edge_restarted still owe their webhook.
+    await dispatcher.recoverArmed(sqlite.generations);
     dispatcher.start();
     opened.push(() => dispatcher.stop());
     const edge = createEdgeApp({

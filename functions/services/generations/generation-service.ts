@@ -41,7 +41,7 @@ export interface GenerationServiceDeps {
   readonly log: ErrorLog;
   readonly randomSeed?: () => number;
   /** Webhook URL checks (SSRF); absent: generations cannot carry webhookUrl here. */
-  readonly webhooks?: Pick<EdgeWebhooks, "checkUrl">;
+  readonly webhooks?: Pick<EdgeWebhooks, "checkUrl" | "arm" | "enqueue">;
 }
 
 export interface EventsOptions {
@@ -127,6 +127,8 @@ export class GenerationService {
       await d.rateLimits.refund(bucket, policy, cost, d.clock());
       throw e;
     }
+    // Written before the runtime sees it: a process that dies mid-generation still announces its end.
+    if (webhook && d.webhooks) await d.webhooks.arm(record, webhook);
 
     const request: RuntimeGenerateRequestInput = {
       requestId: record.id,
@@ -161,11 +163,10 @@ export class GenerationService {
       await d.rateLimits.refund(bucket, policy, cost, d.clock());
       await d.rateLimits.refund(slot.bucket, slot.policy, 1, d.clock());
       const problem = e instanceof RuntimeCallError ? runtimeProblem(e) : undefined;
-      await d.generations.finish(
-        record.id,
-        { status: "failed", errorCode: problem?.code ?? "internal_error", errorMessage: problem?.detail ?? "internal error" },
-        d.clock(),
-      );
+      const outcome = { status: "failed", errorCode: problem?.code ?? "internal_error", errorMessage: problem?.detail ?? "internal error" } as const;
+      if (await d.generations.finish(record.id, outcome, d.clock())) {
+        if (webhook && d.webhooks) await d.webhooks.enqueue({ ...record, ...outcome, finishedMs: d.clock() }, webhook);
+      }
       if (!problem) throw e;
       throw problem;
     }

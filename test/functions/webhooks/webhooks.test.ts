@@ -4,6 +4,7 @@
  * outbox survives an edge restart between the generation's end and the delivery (same webhook-id),
  * `keys webhook-secret` rotates the secret, and private addresses are refused by default (SSRF).
  */
+import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
@@ -183,6 +184,59 @@ describe("webhook deliveries", () => {
     expect(verify(rotated, d)).toBe(true);
     expect(verify(secret, d)).toBe(false);
     secret = rotated;
+  });
+});
+
+describe("a generation the edge could not finish", () => {
+  it("gets generation.failed after a crashed edge restarts", async () => {
+    stub.behaviour = "hang";
+    // A separate edge process on the same data folder, killed mid-generation (no graceful close).
+    const child = spawn(process.execPath, ["--import", "tsx", "functions/node.ts"], {
+      env: {
+        ...process.env,
+        PORT: "0",
+        DATA_DIR: dataDir,
+        RUNTIME_URL: stub.url,
+        RUNTIME_TOKEN: stub.token,
+        WEBHOOK_ALLOW_PRIVATE: "1",
+        ACCESS_LOG: "0",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (b: Buffer) => {
+          out += b.toString();
+          const m = /edge listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`edge exited (${code})`)));
+      });
+      const requested = stub.requests.length;
+      const res = await fetch(`${url}/v1/generations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ identityId, prompt: "p", width: 64, height: 64, steps: 2, webhookUrl: receiver.url }),
+      });
+      expect(res.status).toBe(202);
+      const g = (await res.json()) as { id: string };
+      expect(stub.requests.length).toBe(requested + 1);
+      const before = receiver.deliveries.length;
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      expect(receiver.deliveries.length).toBe(before);
+
+      // The in-process edge restarts on the folder: the generation is failed and announced.
+      await edge.close();
+      edge = await start();
+      await receiver.count(before + 1);
+      const d = receiver.deliveries[before]!;
+      expect(verify(secret, d)).toBe(true);
+      expect(JSON.parse(d.body)).toMatchObject({ type: "generation.failed", data: { id: g.id, error: { code: "edge_restarted" } } });
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
 
