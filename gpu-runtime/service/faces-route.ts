@@ -42,7 +42,10 @@ export function facesAnalyzeHandler(d: FacesRouteDeps) {
       return refuse(intakeProblem("image_too_large", `the image is over the limit of ${maxBytes} bytes`), "image_too_large");
     }
     try {
+      const started = performance.now();
       const result = await d.faces.analyse(body);
+      d.metrics.faceAnalyses.inc();
+      d.metrics.faceAnalysisSeconds.observe((performance.now() - started) / 1000);
       const answer: FacesAnalyzeResponse = {
         pack: result.pack,
         imageWidth: result.width,

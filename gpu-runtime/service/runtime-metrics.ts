@@ -11,6 +11,9 @@ export interface RuntimeMetrics {
   readonly stepSeconds: Histogram;
   readonly batchLanes: Histogram;
   readonly generationSeconds: Histogram;
+  /** POST /v1/faces/analyze answers with faces (or none), and how long each took. */
+  readonly faceAnalyses: Counter;
+  readonly faceAnalysisSeconds: Histogram;
 }
 
 export function createRuntimeMetrics(queueStats: () => QueueStats): RuntimeMetrics {
@@ -31,6 +34,10 @@ export function createRuntimeMetrics(queueStats: () => QueueStats): RuntimeMetri
     batchLanes: registry.add(new Histogram("instantid_batch_lanes", "Images denoised together in one batch.", [1, 2, 4, 8, 16])),
     generationSeconds: registry.add(
       new Histogram("instantid_generation_seconds", "Time from acceptance to the last image of a request.", [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]),
+    ),
+    faceAnalyses: registry.add(new Counter("instantid_face_analyses_total", "Photos analysed by POST /v1/faces/analyze.")),
+    faceAnalysisSeconds: registry.add(
+      new Histogram("instantid_face_analysis_seconds", "Time to decode and analyse one photo for POST /v1/faces/analyze.", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     ),
   };
 }

@@ -60,6 +60,18 @@ describe("POST /v1/faces/analyze", () => {
     );
   });
 
+  it("counts analyses and refusals in the runtime's metrics", async () => {
+    const metrics = async () => (await fetch(`${rt.url}/metrics`)).text();
+    const count = (text: string, series: string) => Number(new RegExp(`^${series} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    const before = await metrics();
+    await analyze(rt.url, await photo("grace_hopper.jpg"), { "content-type": "image/jpeg" });
+    await analyze(rt.url, new TextEncoder().encode("junk"));
+    const after = await metrics();
+    expect(count(after, "instantid_face_analyses_total") - count(before, "instantid_face_analyses_total")).toBe(1);
+    expect(count(after, "instantid_face_analysis_seconds_count") - count(before, "instantid_face_analysis_seconds_count")).toBe(1);
+    expect(count(after, 'instantid_errors_total\\{code="unsupported_format"\\}') - count(before, 'instantid_errors_total\\{code="unsupported_format"\\}')).toBe(1);
+  });
+
   it("answers a photo with no face with an empty list, not an error", async () => {
     const res = await analyze(rt.url, await photo("no-face-rocket.jpg"), { "content-type": "image/jpeg" });
     expect(res.status).toBe(200);
