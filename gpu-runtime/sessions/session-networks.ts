@@ -112,16 +112,16 @@ export class SessionNetworks implements Networks {
       this.denoiserFallback = "IdentityNet or the UNet is not loaded";
       return undefined;
     }
+    // The fused graph holds both networks' weights: the separate sessions are released first (reopened
+    // on demand if anything asks for one alone), so the weights are never held twice.
+    for (const [name, s] of [["controlnet", controlnet], ["unet", unet]] as const) {
+      this.retiredBytes += s.transfer.toOrt + s.transfer.fromOrt;
+      this.sessions.delete(name);
+      this.released.set(name, s);
+      await s.release();
+    }
     try {
-      const fused = await FusedDenoiser.open(controlnet, unet);
-      // The fused graph holds both networks' weights: the separate sessions would only double them.
-      for (const [name, s] of [["controlnet", controlnet], ["unet", unet]] as const) {
-        this.retiredBytes += s.transfer.toOrt + s.transfer.fromOrt;
-        this.sessions.delete(name);
-        this.released.set(name, s);
-        await s.release();
-      }
-      return fused;
+      return await FusedDenoiser.open(controlnet, unet);
     } catch (err) {
       this.denoiserFallback = (err as Error).message;
       return undefined;
