@@ -490,7 +490,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable`. */
+                /** @description `generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable`, `webhook_secret_missing` (the key has none yet: `npm run keys -- webhook-secret <keyId>`). */
                 422: {
                     headers: {
                         [name: string]: unknown;

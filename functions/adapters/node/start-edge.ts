@@ -90,12 +90,13 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
     await dispatcher.recoverArmed(sqlite.generations);
     dispatcher.start();
     opened.push(() => dispatcher.stop());
+    // The keys CLI revokes (and rotates webhook secrets) from another process: data_version tells this connection so.
+    const apiKeys = createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) });
     const edge = createEdgeApp({
       stores: {
         ...sqlite,
         identities: createCachedIdentityStore(sqlite.identities, opts.identityCacheEntries ?? 10_000),
-        // The keys CLI revokes from another process: data_version tells this connection so.
-        apiKeys: createCachedApiKeyStore(sqlite.apiKeys, { maxEntries: 10_000, changedElsewhere: sqliteChangeProbe(db) }),
+        apiKeys,
       },
       photoAnalyser,
       // Precomputed faces (analysed on the device) are taken from the pack this edge analyses with.
@@ -105,7 +106,8 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       runtimeHealth: runtimeHealthProbe(opts.runtimeUrl),
       log,
       swaggerUiAssets: nodeSwaggerUiAssets(),
-      webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate),
+      // The cached key store: the secret check costs no query per generation.
+      webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate, apiKeys),
       ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
       ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
     });

@@ -11,7 +11,7 @@ import type { Principal } from "../../env.ts";
 import { ApiError, invalidRequest, notFound } from "../../errors/api-error.ts";
 import type { ErrorLog } from "../../middleware/problem/index.ts";
 import type { CoordinatedEvent, GenerationCoordinator, GenerationWebhook } from "../../ports/generation-coordinator.ts";
-import type { EdgeWebhooks } from "../../webhooks/dispatcher.ts";
+import { WebhookSecretMissingError, type EdgeWebhooks } from "../../webhooks/dispatcher.ts";
 import { WebhookUrlError } from "../../webhooks/ssrf.ts";
 import { rateLimitItem } from "../../rate-limit/headers.ts";
 import { costPolicy, generationCost, inFlightPolicy } from "../../rate-limit/key-limits.ts";
@@ -276,8 +276,11 @@ export class GenerationService {
       throw new ApiError(422, "webhooks_unavailable", "Webhooks are not available on this edge");
     }
     try {
-      await this.#d.webhooks.checkUrl(url);
+      await this.#d.webhooks.checkUrl(url, keyId);
     } catch (e) {
+      if (e instanceof WebhookSecretMissingError) {
+        throw new ApiError(422, "webhook_secret_missing", "This key has no webhook signing secret", { detail: e.message });
+      }
       if (!(e instanceof WebhookUrlError)) throw e;
       throw invalidRequest([{ path: "webhookUrl", message: `refused: ${e.message}` }]);
     }

@@ -12,6 +12,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqliteApiKeyStore } from "../../../functions/adapters/node/sqlite/api-key-store.ts";
+import { edgeDatabasePath, openDatabase } from "../../../functions/adapters/node/sqlite/index.ts";
+import { issueApiKey } from "../../../functions/api-keys/issue-api-key.ts";
 import { runKeysCli } from "../../../functions/cli/keys.ts";
 import { startEdge, type RunningEdge } from "../../../functions/node.ts";
 import { checkWebhookUrl, isPrivateAddress, WebhookUrlError } from "../../../functions/webhooks/ssrf.ts";
@@ -184,6 +187,27 @@ describe("webhook deliveries", () => {
     expect(verify(rotated, d)).toBe(true);
     expect(verify(secret, d)).toBe(false);
     secret = rotated;
+  });
+});
+
+describe("a key without a webhook secret", () => {
+  it("is told how to make one (422 webhook_secret_missing), as npm start's dev key would be", async () => {
+    const db = openDatabase(edgeDatabasePath(dataDir));
+    let devKey: string;
+    try {
+      ({ key: devKey } = await issueApiKey(createSqliteApiKeyStore(db), { userId: "hooked", limits: {}, nowMs: Date.now() }));
+    } finally {
+      db.close();
+    }
+    const res = await fetch(`${edge.url}/v1/generations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${devKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ identityId, prompt: "p", width: 64, height: 64, steps: 1, webhookUrl: receiver.url }),
+    });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toBe("webhook_secret_missing");
+    expect(body.detail).toContain("npm run keys -- webhook-secret");
   });
 });
 
