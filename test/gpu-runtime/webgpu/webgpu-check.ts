@@ -10,7 +10,9 @@ import { SafetensorsFile } from "../../../shared/checkpoint/safetensors.ts";
 import { createSession, type ModelSession } from "../../../shared/onnx/ort-session.ts";
 import { LANE_SAMPLE, ROW_LANES } from "../../../shared/onnx/denoiser-graph.ts";
 import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
+import { openCheckpoint } from "../../../shared/checkpoint/open-checkpoint.ts";
 import { buildResampler } from "../../../models/compiler/resampler.ts";
+import { buildUnet } from "../../../models/compiler/unet.ts";
 import { Weights } from "../../../models/compiler/weights.ts";
 import { FusedDenoiser } from "../../../gpu-runtime/sessions/fused-denoiser.ts";
 import { loadGoldenCase, atolOf, type GoldenCase } from "../../golden/golden-case.ts";
@@ -32,13 +34,28 @@ function compileResampler(c: GoldenCase): Uint8Array {
   }
 }
 
-const CASES: Record<string, (c: GoldenCase) => Uint8Array> = {
-  resampler: compileResampler,
-  text_encoder: compileText,
-  text_encoder_2: compileText,
-  controlnet: (c) => compileControlNetCase(c).encode(),
-  unet: (c) => compileUnetCase(c).encode(),
-  vae_decoder: compileVae,
+/** The golden UNet with attention as com.microsoft MultiHeadAttention (GraphOptions.fusedAttention). */
+function compileUnetFusedAttention(c: GoldenCase): Uint8Array {
+  const unet = SafetensorsFile.open(join(c.path, "model.safetensors"));
+  const adapter = openCheckpoint(join(c.path, "..", "adapter", "ip-adapter.bin"));
+  try {
+    const options = { numIpTokens: c.meta.num_ip_tokens as number, fusedAttention: true };
+    return buildUnet(JSON.parse(readFileSync(join(c.path, "config.json"), "utf8")), new Weights(unet), new Weights(adapter).scope("ip_adapter."), options).encode();
+  } finally {
+    unet.close();
+    adapter.close();
+  }
+}
+
+/** label -> golden case folder and how to compile it. */
+const CASES: Record<string, [string, (c: GoldenCase) => Uint8Array]> = {
+  resampler: ["resampler", compileResampler],
+  text_encoder: ["text_encoder", compileText],
+  text_encoder_2: ["text_encoder_2", compileText],
+  controlnet: ["controlnet", (c) => compileControlNetCase(c).encode()],
+  unet: ["unet", (c) => compileUnetCase(c).encode()],
+  "unet-fused-attention": ["unet", compileUnetFusedAttention],
+  vae_decoder: ["vae_decoder", compileVae],
 };
 
 function caseIo(c: GoldenCase): { feeds: Record<string, Tensor>; expected: Record<string, Float32Array> } {
@@ -56,8 +73,8 @@ function caseIo(c: GoldenCase): { feeds: Record<string, Tensor>; expected: Recor
   }
 }
 
-async function networkCase(name: string, compile: (c: GoldenCase) => Uint8Array): Promise<void> {
-  const c = loadGoldenCase(join(fixtures, name));
+async function networkCase(name: string, folder: string, compile: (c: GoldenCase) => Uint8Array): Promise<void> {
+  const c = loadGoldenCase(join(fixtures, folder));
   const { feeds, expected } = caseIo(c);
   mark(name);
   let session: ModelSession | undefined;
@@ -122,5 +139,5 @@ async function denoiserCase(): Promise<void> {
   }
 }
 
-for (const [name, compile] of Object.entries(CASES)) await networkCase(name, compile);
+for (const [name, [folder, compile]] of Object.entries(CASES)) await networkCase(name, folder, compile);
 await denoiserCase();

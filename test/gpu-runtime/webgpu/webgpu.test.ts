@@ -77,10 +77,10 @@ describe.skipIf(!available)(title, () => {
 
   it("ran every check in the child process", () => {
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
-    expect(result.lines.map((l) => l.case).sort()).toEqual(["controlnet", "denoiser", "resampler", "text_encoder", "text_encoder_2", "unet", "vae_decoder"]);
+    expect(result.lines.map((l) => l.case).sort()).toEqual(["controlnet", "denoiser", "resampler", "text_encoder", "text_encoder_2", "unet", "unet-fused-attention", "vae_decoder"]);
   });
 
-  it.each(["resampler", "text_encoder", "text_encoder_2", "controlnet", "unet", "vae_decoder"])("golden case %s holds its tolerance on webgpu", (name) => {
+  it.each(["resampler", "text_encoder", "text_encoder_2", "controlnet", "unet", "unet-fused-attention", "vae_decoder"])("golden case %s holds its tolerance on webgpu", (name) => {
     const line = result.lines.find((l) => l.case === name)!;
     expect(line.error).toBeUndefined();
     expect(line.provider).toBe("webgpu");
@@ -96,7 +96,7 @@ describe.skipIf(!available)(title, () => {
     expect(line.stepBytes as number).toBeLessThanOrEqual(4 * (line.latentBytes as number) * (line.rows as number));
   });
 
-  it.each(["unet", "controlnet", "denoiser"])("places no %s compute node on cpu", (name) => {
+  it.each(["unet", "unet-fused-attention", "controlnet", "denoiser"])("places no %s compute node on cpu", (name) => {
     const placed = result.placements.get(name) ?? [];
     // the log was read: without it, an empty list would prove nothing
     expect(placed.filter((p) => p.provider === "WebGpuExecutionProvider").length).toBeGreaterThan(100);
