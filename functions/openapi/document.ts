@@ -285,6 +285,13 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
           parameters: [
             pathId("id"),
             { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^[0-9]{1,15}$" } },
+            {
+              name: "lastEventId",
+              in: "query",
+              required: false,
+              schema: { type: "string", pattern: "^[0-9]{1,15}$" },
+              description: "The same as Last-Event-ID, for clients that cannot set headers; the header wins.",
+            },
           ],
           responses: {
             "200": { description: "Event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },

@@ -722,7 +722,10 @@ export interface paths {
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The same as Last-Event-ID, for clients that cannot set headers; the header wins. */
+                    lastEventId?: string;
+                };
                 header?: {
                     "Last-Event-ID"?: string;
                 };

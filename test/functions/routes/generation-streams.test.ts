@@ -124,6 +124,8 @@ describe("SSE ids and Last-Event-ID", () => {
 
     const afterImage = await reader(await h.fetch(`/v1/generations/${id}/events`, { key, headers: { "last-event-id": live[4].id! } })).rest();
     expect(afterImage.map((e) => e.event)).toEqual(["done"]);
+    const byQuery = await reader(await h.fetch(`/v1/generations/${id}/events?lastEventId=${live[4].id}`, { key })).rest();
+    expect(byQuery.map((e) => e.event)).toEqual(["done"]);
     const afterDone = await reader(await h.fetch(`/v1/generations/${id}/events`, { key, headers: { "last-event-id": live[5].id! } })).rest();
     expect(afterDone).toEqual([]);
     expect((await h.fetch(`/v1/generations/${id}/events`, { key: otherKey })).status).toBe(404);
