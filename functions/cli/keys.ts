@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../api-keys/issue-api-key.ts";
 import { generateWebhookSecret } from "../webhooks/signing.ts";
-import type { KeyLimits } from "../rate-limit/key-limits.ts";
+import { DEFAULT_MAX_IN_FLIGHT, type KeyLimits } from "../rate-limit/key-limits.ts";
 import { createSqliteApiKeyStore } from "../adapters/node/sqlite/api-key-store.ts";
 import { edgeDatabasePath, openDatabase } from "../adapters/node/sqlite/index.ts";
 import { embeddingCipherFor } from "../adapters/node/sqlite/data-files.ts";
@@ -79,6 +79,7 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
         out(
           `${k.id}\tuser=${k.userId}\t${state}\tcreated=${new Date(k.createdMs).toISOString()}\t` +
             `requests=${k.limits.requestsBurst}/${k.limits.requestsPerMinute}pm\tcost=${k.limits.costBurst}/${k.limits.costPerMinute}pm` +
+            `\tinflight=${k.limits.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT}\twebhook-secret=${k.webhookSecret ? "set" : "none"}` +
             (k.name ? `\tname=${k.name}` : ""),
         );
       }

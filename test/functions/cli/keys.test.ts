@@ -31,6 +31,9 @@ describe("keys CLI", () => {
     expect(list[0]).toContain("user=alice");
     expect(list[0]).toContain("active");
     expect(list[0]).toContain("/120pm");
+    expect(list[0]).toContain("inflight=4");
+    expect(list[0]).toContain("webhook-secret=set");
+    expect(list[0]).not.toContain("whsec_");
     expect(list.join("\n")).not.toContain(key);
     expect(await run(["revoke", parsed!.keyId])).toEqual([`revoked ${parsed!.keyId}`]);
     expect((await run(["list", "--user", "alice"]))[0]).toContain("revoked");
