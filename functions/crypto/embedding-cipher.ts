@@ -31,6 +31,12 @@ export interface EmbeddingCipher {
   isStale(blob: Uint8Array): Promise<boolean>;
 }
 
+/**
+ * What an identity's embedding blob is bound to (AES-GCM additional data): every store (SQLite, D1)
+ * uses this, so a blob moved onto another row fails to decrypt.
+ */
+export const embeddingBinding = (userId: string, identityId: string): string => `identity:${userId}:${identityId}`;
+
 /** Whether a stored value is an encrypted blob (else: a clear embedding from before encryption). */
 export function isEncryptedEmbedding(blob: Uint8Array): boolean {
   return blob.length > HEADER_BYTES + 16 && blob[0] === MAGIC[0] && blob[1] === MAGIC[1];

@@ -1,7 +1,7 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
 import type { FacePack } from "../../../../shared/contract/limits.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
-import { isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
+import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 interface Row {
@@ -36,8 +36,7 @@ const fromRow = (r: Row, embedding: Float32Array): IdentityRecord => ({
   createdMs: r.created_ms,
 });
 
-/** The row an embedding blob is bound to (AES-GCM additional data): moved to another row, it fails. */
-export const embeddingBinding = (userId: string, id: string) => `identity:${userId}:${id}`;
+export { embeddingBinding };
 
 /**
  * With a cipher (what createSqliteStores always passes), embeddings are stored AES-256-GCM
