@@ -36,6 +36,8 @@ export interface Harness {
  * file's kit (e.g. small PHOTO_MAX_BYTES); the harness starts the kit and closes it with itself.
  */
 export async function startHarness(opts: { faceEnv?: Record<string, string> } = {}): Promise<Harness> {
+  // EDGE_UNDER_TEST=workers: the same suites against the Workers edge (vitest project "workers-contract").
+  if (process.env.EDGE_UNDER_TEST === "workers") return (await import("../../workers/helpers/workers-harness.ts")).startWorkersHarness(opts);
   const kit = await startLiteFaceKit(opts.faceEnv);
   const dataDir = await mkdtemp(join(tmpdir(), "edge-test-"));
   let stub: StubRuntime | undefined;
