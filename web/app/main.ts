@@ -51,7 +51,7 @@ const state: {
 } = { photo: null, analysis: null, selected: null, generation: null, resultUrl: null };
 
 /** What a test (or a curious person in the console) can read: the last on-device face and the backend. */
-const debug: { provider?: string; face?: { embedding: number[]; kps: unknown; bbox: unknown }; timings?: unknown; identityId?: string } = {};
+const debug: { provider?: string; face?: { embedding: number[]; kps: unknown; bbox: unknown }; timings?: unknown; identityId?: string; generationId?: string } = {};
 (globalThis as unknown as { instantid: typeof debug }).instantid = debug;
 
 const api = new Api(() => localStorage.getItem(KEY_STORAGE) ?? "");
@@ -316,6 +316,7 @@ async function generate(): Promise<void> {
   refreshButtons();
   ui.progress.value = 0;
   ui.genStatus.textContent = "Queued…";
+  delete ui.genStatus.dataset.status;
   ui.download.hidden = true;
   try {
     const style = ui.style.value;
@@ -326,6 +327,7 @@ async function generate(): Promise<void> {
       switch (ev.event) {
         case "queued":
           state.generation.id = ev.data.id;
+          debug.generationId = ev.data.id;
           ui.genStatus.textContent = `Generation ${ev.data.id} queued.`;
           break;
         case "progress":
@@ -344,19 +346,24 @@ async function generate(): Promise<void> {
           ui.genStatus.dataset.status = ev.data.status;
           break;
         case "error":
+          // A cancel (ours, or from another client) ends the stream with the error `cancelled`: not a failure to show.
+          if (ev.data.code === "cancelled") {
+            abort.abort();
+            break;
+          }
           throw new ApiProblem({ title: "The generation failed", status: 0, code: ev.data.code, detail: ev.data.message });
       }
     }
   } catch (err) {
-    if (abort.signal.aborted) {
-      ui.genStatus.textContent = "Cancelled.";
-      ui.genStatus.dataset.status = "cancelled";
-      return;
-    }
-    throw err;
+    // Reading an aborted stream either throws or just ends, depending on where the abort lands.
+    if (!abort.signal.aborted) throw err;
   } finally {
     state.generation = null;
     refreshButtons();
+  }
+  if (abort.signal.aborted) {
+    ui.genStatus.textContent = "Cancelled.";
+    ui.genStatus.dataset.status = "cancelled";
   }
 }
 
