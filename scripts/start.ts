@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { fetchLitePack } from "../models/face-pack/fetch-lite-pack.ts";
 import { stderrProgress } from "../models/pack/progress.ts";
 import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
+import { buildWebApp } from "../web/build.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
 import { createSqliteApiKeyStore } from "../functions/adapters/node/sqlite/api-key-store.ts";
 import { edgeDatabasePath, openDatabase } from "../functions/adapters/node/sqlite/index.ts";
@@ -152,6 +153,8 @@ async function stop(code: number): Promise<never> {
 async function main(): Promise<void> {
   const packDir = await ensureTinyPack({ progress: stderrProgress(7) });
   await fetchLitePack({ log });
+  // The web app is served by the Node edge at /; built at every start so a source change shows.
+  if (!onWorkers) await buildWebApp();
   ensurePrivateDataDir(dataDir);
   startProcess(
     "runtime",
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     : await devKey();
   console.log(`
 InstantID Edge is running (tiny model pack: random weights, so images are noise).
-  API      ${edgeUrl}   docs ${edgeUrl}/docs   OpenAPI ${edgeUrl}/openapi.json
+  API      ${edgeUrl}   docs ${edgeUrl}/docs   OpenAPI ${edgeUrl}/openapi.json${onWorkers ? "" : `\n  web app  ${edgeUrl}/`}
   runtime  http://${host}:${runtimePort}   (metrics /metrics)
   dev key  (user "${DEV_USER}"; ${devKeyKept ? "the same as at the last start" : "new; kept across restarts"})
 ${key}
