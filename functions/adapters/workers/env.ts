@@ -20,6 +20,10 @@ export interface WorkerEnv {
   readonly RUNTIME_URL: string;
   /** Bearer token the runtime expects (`wrangler secret put RUNTIME_TOKEN`; .dev.vars locally). */
   readonly RUNTIME_TOKEN: string;
+  /** Optional secret: encrypts embeddings at rest in D1 and KV (`wrangler secret put EMBEDDING_KEY`; 64 hex digits). */
+  readonly EMBEDDING_KEY?: string;
+  /** Optional: earlier keys, comma-separated, still read during a rotation. */
+  readonly EMBEDDING_KEY_PREVIOUS?: string;
   /** Optional: largest photo forwarded to the runtime's face analysis (default 25 MiB; match the runtime's). */
   readonly PHOTO_MAX_BYTES?: string;
   /** Optional: seconds an identity stays in KV (default 3600; KV's minimum is 60). */

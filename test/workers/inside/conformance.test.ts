@@ -14,6 +14,7 @@ import { createD1IdentityStore } from "../../../functions/adapters/workers/d1/id
 import { createDurableRateLimitStore } from "../../../functions/adapters/workers/durable-objects/user-limiter.ts";
 import { createKvCachedIdentityStore } from "../../../functions/adapters/workers/kv/identity-cache.ts";
 import { createR2ResultImageStore } from "../../../functions/adapters/workers/r2/result-image-store.ts";
+import { createEmbeddingCipher } from "../../../functions/crypto/embedding-cipher.ts";
 import {
   describeApiKeyStoreConformance,
   describeGenerationStoreConformance,
@@ -33,6 +34,11 @@ describe("D1 api keys", () => describeApiKeyStoreConformance(() => fresh(() => c
 describe("D1 identities", () => describeIdentityStoreConformance(() => fresh(() => createD1IdentityStore(env.DB))));
 describe("D1 identities behind the KV cache", () =>
   describeIdentityStoreConformance(() => fresh(() => createKvCachedIdentityStore(createD1IdentityStore(env.DB), env.IDENTITY_CACHE, 120))));
+const cipher = createEmbeddingCipher(crypto.getRandomValues(new Uint8Array(32)));
+describe("D1 identities encrypted, behind the encrypted KV cache", () =>
+  describeIdentityStoreConformance(() =>
+    fresh(() => createKvCachedIdentityStore(createD1IdentityStore(env.DB, cipher), env.IDENTITY_CACHE, 120, cipher)),
+  ));
 describe("D1 generations", () => describeGenerationStoreConformance(() => fresh(() => createD1GenerationStore(env.DB))));
 describe("D1 idempotency", () => describeIdempotencyStoreConformance(() => fresh(() => createD1IdempotencyStore(env.DB))));
 describe("Durable Object token buckets", () =>

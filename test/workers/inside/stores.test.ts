@@ -11,6 +11,8 @@ import { createD1ApiKeyStore } from "../../../functions/adapters/workers/d1/api-
 import { createDurableRateLimitStore } from "../../../functions/adapters/workers/durable-objects/user-limiter.ts";
 import { createKvCachedIdentityStore } from "../../../functions/adapters/workers/kv/identity-cache.ts";
 import { createR2ResultImageStore } from "../../../functions/adapters/workers/r2/result-image-store.ts";
+import { encodeEmbedding } from "../../../shared/contract/embedding.ts";
+import { createEmbeddingCipher } from "../../../functions/crypto/embedding-cipher.ts";
 import type { GenerationRecord } from "../../../functions/stores/generation-store.ts";
 import type { IdentityRecord } from "../../../functions/stores/identity-store.ts";
 
@@ -134,6 +136,25 @@ describe("KV identity cache in front of D1", () => {
     const listed = await env.IDENTITY_CACHE.list({ prefix: "identity:idt_ttl" });
     expect(listed.keys[0].expiration).toBeGreaterThanOrEqual(Math.floor(before) + 119);
     expect(listed.keys[0].expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 121);
+  });
+});
+
+describe("embeddings encrypted at rest (EMBEDDING_KEY)", () => {
+  it("D1 and KV hold ciphertext bound to the row; the store reads the embedding back exactly", async () => {
+    const cipher = createEmbeddingCipher(crypto.getRandomValues(new Uint8Array(32)));
+    const store = createKvCachedIdentityStore(createD1IdentityStore(env.DB, cipher), env.IDENTITY_CACHE, 120, cipher);
+    const r = identity({ id: "idt_enc", contentHash: "enc" });
+    await store.insertOrGet(r);
+    const row = await env.DB.prepare("SELECT embedding FROM identities WHERE id = 'idt_enc'").first<{ embedding: number[] }>();
+    const blob = Uint8Array.from(row!.embedding);
+    expect(String.fromCharCode(blob[0], blob[1])).toBe("E1");
+    expect(blob.length).not.toBe(512 * 4);
+    const kv = await env.IDENTITY_CACHE.get<{ embedding: string }>("identity:idt_enc", "json");
+    expect(kv!.embedding).not.toBe(encodeEmbedding(r.embedding));
+    expect((await store.get("alice", "idt_enc"))?.embedding).toEqual(r.embedding);
+    // Without the key the D1 row does not read as an embedding.
+    await env.IDENTITY_CACHE.delete("identity:idt_enc");
+    await expect(createD1IdentityStore(env.DB).get("alice", "idt_enc")).rejects.toThrow();
   });
 });
 

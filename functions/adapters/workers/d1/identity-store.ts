@@ -1,5 +1,6 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
 import type { FacePack } from "../../../../shared/contract/limits.ts";
+import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import type { D1Like } from "./d1-like.ts";
 
@@ -20,12 +21,14 @@ interface Row {
   created_ms: number;
 }
 
-const fromRow = (r: Row): IdentityRecord => ({
+const blobOf = (r: Row): Uint8Array => (r.embedding instanceof ArrayBuffer ? new Uint8Array(r.embedding) : Uint8Array.from(r.embedding));
+
+const fromRow = (r: Row, embedding: Uint8Array): IdentityRecord => ({
   id: r.id,
   userId: r.user_id,
   contentHash: r.content_hash,
   pack: r.pack as FacePack,
-  embedding: embeddingFromBytes(r.embedding instanceof ArrayBuffer ? new Uint8Array(r.embedding) : Uint8Array.from(r.embedding)),
+  embedding: embeddingFromBytes(embedding),
   kps: JSON.parse(r.kps) as IdentityRecord["kps"],
   bbox: JSON.parse(r.bbox) as IdentityRecord["bbox"],
   score: r.score,
@@ -36,8 +39,21 @@ const fromRow = (r: Row): IdentityRecord => ({
   createdMs: r.created_ms,
 });
 
-/** Identities in D1; (user_id, content_hash) is UNIQUE, so insert-or-get is one atomic statement plus a read. */
-export function createD1IdentityStore(db: D1Like): IdentityStore {
+/**
+ * Identities in D1; (user_id, content_hash) is UNIQUE, so insert-or-get is one atomic statement plus
+ * a read. With a cipher (the Worker passes one when the EMBEDDING_KEY secret is set) embeddings are
+ * stored AES-256-GCM encrypted and bound to their row, as the SQLite store does; clear rows still read.
+ */
+export function createD1IdentityStore(db: D1Like, cipher?: EmbeddingCipher): IdentityStore {
+  const seal = (r: IdentityRecord) => {
+    const bytes = embeddingToBytes(r.embedding);
+    return cipher ? cipher.encrypt(bytes, embeddingBinding(r.userId, r.id)) : Promise.resolve(bytes);
+  };
+  const open = async (r: Row): Promise<IdentityRecord> => {
+    const blob = blobOf(r);
+    const bytes = cipher && isEncryptedEmbedding(blob) ? await cipher.decrypt(blob, embeddingBinding(r.user_id, r.id)) : blob;
+    return fromRow(r, bytes);
+  };
   const byHash = (userId: string, contentHash: string) =>
     db.prepare("SELECT * FROM identities WHERE user_id = ? AND content_hash = ?").bind(userId, contentHash).first<Row>();
   return {
@@ -53,7 +69,7 @@ export function createD1IdentityStore(db: D1Like): IdentityStore {
           r.userId,
           r.contentHash,
           r.pack,
-          embeddingToBytes(r.embedding),
+          await seal(r),
           JSON.stringify(r.kps),
           JSON.stringify(r.bbox),
           r.score,
@@ -67,15 +83,15 @@ export function createD1IdentityStore(db: D1Like): IdentityStore {
       if (info.meta.changes === 1) return { record: r, inserted: true };
       const existing = await byHash(r.userId, r.contentHash);
       if (!existing) throw new Error("identity insert conflicted but no row holds its content hash");
-      return { record: fromRow(existing), inserted: false };
+      return { record: await open(existing), inserted: false };
     },
     async get(userId, id) {
       const row = await db.prepare("SELECT * FROM identities WHERE id = ? AND user_id = ?").bind(id, userId).first<Row>();
-      return row ? fromRow(row) : undefined;
+      return row ? open(row) : undefined;
     },
     async findByContentHash(userId, contentHash) {
       const row = await byHash(userId, contentHash);
-      return row ? fromRow(row) : undefined;
+      return row ? open(row) : undefined;
     },
     async delete(userId, id) {
       const r = await db.prepare("DELETE FROM identities WHERE id = ? AND user_id = ?").bind(id, userId).run();

@@ -5,17 +5,30 @@
  * locations, so another location may serve a deleted identity for up to the TTL (at most 60 s of
  * KV's own propagation when it had cached the key) — hence a short default TTL.
  */
-import { decodeEmbedding, encodeEmbedding } from "../../../../shared/contract/embedding.ts";
+import { decodeBase64, encodeBase64 } from "../../../../shared/contract/base64.ts";
+import { decodeEmbedding, embeddingFromBytes, embeddingToBytes, encodeEmbedding } from "../../../../shared/contract/embedding.ts";
+import { embeddingBinding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 
 type CachedIdentity = Omit<IdentityRecord, "embedding"> & { readonly embedding: string };
 
 const keyOf = (id: string) => `identity:${id}`;
 
-export function createKvCachedIdentityStore(inner: IdentityStore, kv: KVNamespace, ttlSeconds: number): IdentityStore {
+/** With a cipher the KV copy's embedding is encrypted like D1's (bound to the identity), base64. */
+export function createKvCachedIdentityStore(inner: IdentityStore, kv: KVNamespace, ttlSeconds: number, cipher?: EmbeddingCipher): IdentityStore {
   const ttl = Math.max(60, Math.floor(ttlSeconds));
+  const seal = async (r: IdentityRecord): Promise<string> =>
+    cipher ? encodeBase64(await cipher.encrypt(embeddingToBytes(r.embedding), embeddingBinding(r.userId, r.id))) : encodeEmbedding(r.embedding);
+  const open = async (c: CachedIdentity): Promise<Float32Array | undefined> => {
+    if (!cipher) return decodeEmbedding(c.embedding);
+    try {
+      return embeddingFromBytes(await cipher.decrypt(decodeBase64(c.embedding), embeddingBinding(c.userId, c.id)));
+    } catch {
+      return undefined; // written before the key changed: read D1 instead
+    }
+  };
   const put = async (r: IdentityRecord) => {
-    const value: CachedIdentity = { ...r, embedding: encodeEmbedding(r.embedding) };
+    const value: CachedIdentity = { ...r, embedding: await seal(r) };
     await kv.put(keyOf(r.id), JSON.stringify(value), { expirationTtl: ttl });
   };
   return {
@@ -27,7 +40,7 @@ export function createKvCachedIdentityStore(inner: IdentityStore, kv: KVNamespac
     async get(userId, id) {
       const hit = await kv.get<CachedIdentity>(keyOf(id), { type: "json", cacheTtl: ttl });
       if (hit) {
-        const embedding = decodeEmbedding(hit.embedding);
+        const embedding = await open(hit);
         // Keyed by id alone: the owner check keeps users apart exactly as the store does.
         if (embedding) return hit.userId === userId ? { ...hit, embedding } : undefined;
       }
