@@ -4,8 +4,9 @@
  * migrations/*.sql to the local D1, then runs `wrangler dev` (workerd, offline) with local D1, KV, R2
  * and Durable Object state persisted under <DATA_DIR>/workers, until it is signalled.
  *
- * The runtime token reaches the Worker as a secret through an env file written with mode 0600
- * (never on a command line); deployed, it is `wrangler secret put RUNTIME_TOKEN`.
+ * The runtime token and the embedding key reach the Worker as secrets through an env file written
+ * with mode 0600 (never on a command line); deployed, they are `wrangler secret put RUNTIME_TOKEN`
+ * and `wrangler secret put EMBEDDING_KEY`.
  */
 import { spawn } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { apiKeyMatchesHash, parseApiKey } from "../functions/api-keys/api-key.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
+import { embeddingKeyText } from "../functions/adapters/node/sqlite/data-files.ts";
 import { fromHex } from "../functions/crypto/sha256.ts";
 import {
   applyLocalMigrations,
@@ -59,7 +61,10 @@ async function main(): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   await applyLocalMigrations(stateDir);
   const secrets = join(stateDir, ".dev.vars");
-  await writeFile(secrets, `RUNTIME_TOKEN=${JSON.stringify(token)}\n`, { mode: 0o600 });
+  // Embeddings encrypted at rest as on the Node edge: EMBEDDING_KEY from the environment, else a key
+  // file made once under data/workers (0600).
+  const embeddingKey = embeddingKeyText(stateDir, env).trim();
+  await writeFile(secrets, `RUNTIME_TOKEN=${JSON.stringify(token)}\nEMBEDDING_KEY=${JSON.stringify(embeddingKey)}\n`, { mode: 0o600 });
   const wrangler = spawn(
     WRANGLER_BIN,
     [
