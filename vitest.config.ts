@@ -37,7 +37,7 @@ export default defineConfig({
         // test Node-only behaviour or do not pass on the Worker yet: generations (its first SSE
         // test expects every progress event live, but the Worker's stream subscribes to the
         // generation's Durable Object after start() returned, so a fast runtime's early progress
-        // events arrive as the replay's latest one), identities (multi-photo averaging),
+        // events arrive as the replay's latest one), identities (13 of 14 pass; one reads the Node edge's SQLite file),
         // identity-intake (413 before reading), identity-cascade (image files on disk), problem
         // (431 on oversized headers), auth.
         test: {
