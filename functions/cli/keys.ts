@@ -68,7 +68,7 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       });
       // The webhook signing secret, shown once too (before the key, which stays the last line).
       const webhookSecret = generateWebhookSecret();
-      if (await store.setWebhookSecret?.(record.id, webhookSecret)) {
+      if (await store.setWebhookSecret(record.id, webhookSecret)) {
         out(`webhook signing secret of key ${record.id} (shown once; rotate with keys webhook-secret ${record.id}): ${webhookSecret}`);
       }
       out(`created key ${record.id} for user ${record.userId} (shown once, store it now):`);
@@ -92,7 +92,7 @@ export async function runKeysCli(argv: readonly string[], dataDir: string, out: 
       const id = positionals[0];
       if (!id) throw new KeysCliError(`webhook-secret needs a key id\n${USAGE}`);
       const secret = generateWebhookSecret();
-      if (!store.setWebhookSecret || !(await store.setWebhookSecret(id, secret))) throw new KeysCliError(`no key ${id}`);
+      if (!(await store.setWebhookSecret(id, secret))) throw new KeysCliError(`no key ${id}`);
       out(`new webhook signing secret of key ${id} (shown once; the old one no longer signs):`);
       out(secret);
     } else if (command === "reencrypt-embeddings" && db) {

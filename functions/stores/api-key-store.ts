@@ -19,6 +19,6 @@ export interface ApiKeyStore {
   list(userId?: string): Promise<ApiKeyRecord[]>;
   /** False when there is no such key or it was already revoked. */
   revoke(id: string, nowMs: number): Promise<boolean>;
-  /** Replaces the key's webhook signing secret; false when there is no such key. Optional until every adapter has it. */
-  setWebhookSecret?(id: string, secret: string): Promise<boolean>;
+  /** Replaces the key's webhook signing secret; false when there is no such key. */
+  setWebhookSecret(id: string, secret: string): Promise<boolean>;
 }

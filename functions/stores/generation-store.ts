@@ -57,14 +57,14 @@ export interface GenerationStore {
   finish(id: string, outcome: GenerationOutcome, nowMs: number): Promise<boolean>;
   /**
    * Removes the user's generation and its image rows (DELETE /v1/generations/{id}: an image of a
-   * person is personal data); false when there was none. Optional until every adapter has it.
+   * person is personal data); false when there was none.
    */
-  delete?(userId: string, id: string): Promise<boolean>;
+  delete(userId: string, id: string): Promise<boolean>;
   /**
    * Ids of the user's generations made from an identity (as the face or as the pose), for
-   * DELETE /v1/identities/{id}?cascade=true. Optional until every adapter has it.
+   * DELETE /v1/identities/{id}?cascade=true. Oldest first (created time, then id).
    */
-  listIdsByIdentity?(userId: string, identityId: string): Promise<string[]>;
+  listIdsByIdentity(userId: string, identityId: string): Promise<string[]>;
   /** Marks generations left unfinished by a previous process as failed; returns how many. */
   failUnfinished(code: string, message: string, nowMs: number): Promise<number>;
 }

@@ -4,6 +4,6 @@ export interface ResultImageStore {
   /** Returns the key to read it back with. */
   put(generationId: string, index: number, extension: string, bytes: Uint8Array): Promise<string>;
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Removes the bytes (no error when already gone). Optional until every adapter has it. */
-  delete?(key: string): Promise<void>;
+  /** Removes the bytes (no error when already gone, nor for a key it never gave out). */
+  delete(key: string): Promise<void>;
 }

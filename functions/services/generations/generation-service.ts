@@ -241,14 +241,11 @@ export class GenerationService {
   async delete(userId: string, id: string): Promise<void> {
     const d = this.#d;
     const { generations, images } = d;
-    if (!generations.delete) {
-      throw new ApiError(501, "not_implemented", "Deleting generations is not supported by this edge's store");
-    }
     const record = await this.get(userId, id);
     if (!TERMINAL_STATUSES.has(record.status)) await this.cancel(userId, id).catch(() => undefined);
     const final = (await generations.get(userId, id)) ?? record;
     // The bytes go first: a failure here leaves a record the client can delete again.
-    if (images.delete) for (const image of final.images) await images.delete(image.fileKey);
+    for (const image of final.images) await images.delete(image.fileKey);
     if (!(await generations.delete(userId, id))) throw notFound("generation_not_found", "Generation");
   }
 

@@ -20,8 +20,8 @@ import type { PrecomputedFace } from "./precomputed-face.ts";
 export interface IdentityServiceDeps {
   readonly store: IdentityStore;
   /** For DELETE ?cascade=true: the identity's generations and their images go too. */
-  readonly generations?: GenerationStore;
-  readonly images?: ResultImageStore;
+  readonly generations: GenerationStore;
+  readonly images: ResultImageStore;
   readonly photoAnalyser: PhotoAnalyser;
   /** The face pack of this edge's identities; precomputed faces must come from it (omitted: none are taken). */
   readonly embeddingModel?: FacePack;
@@ -109,9 +109,6 @@ export class IdentityService {
     let removed = 0;
     if (opts.cascade) {
       if (!(await store.get(userId, id))) throw notFound("identity_not_found", "Identity");
-      if (!generations?.listIdsByIdentity || !generations.delete || !images?.delete) {
-        throw new ApiError(501, "cascade_unsupported", "Cascade delete not supported", { detail: "this deployment's stores cannot delete generations", safeDetail: true });
-      }
       const records = [];
       for (const gid of await generations.listIdsByIdentity(userId, id)) {
         const g = await generations.get(userId, gid);

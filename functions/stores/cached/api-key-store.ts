@@ -39,5 +39,12 @@ export function createCachedApiKeyStore(inner: ApiKeyStore, opts: CachedApiKeySt
       byId.delete(id);
       return revoked;
     },
+    async setWebhookSecret(id, secret) {
+      // Evicted before and after, as revoke: a lookup must not keep signing with the old secret.
+      byId.delete(id);
+      const changed = await inner.setWebhookSecret(id, secret);
+      byId.delete(id);
+      return changed;
+    },
   };
 }

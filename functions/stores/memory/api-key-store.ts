@@ -22,6 +22,12 @@ export function createMemoryApiKeyStore(): ApiKeyStore {
       keys.set(id, { ...k, revokedMs: nowMs });
       return true;
     },
+    async setWebhookSecret(id, secret) {
+      const k = keys.get(id);
+      if (!k) return false;
+      keys.set(id, { ...k, webhookSecret: secret });
+      return true;
+    },
   };
 }
 

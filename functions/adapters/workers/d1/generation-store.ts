@@ -124,6 +124,13 @@ export function createD1GenerationStore(db: D1Database): GenerationStore {
       ]);
       return row.meta.changes === 1;
     },
+    async listIdsByIdentity(userId, identityId) {
+      const r = await db
+        .prepare("SELECT id FROM generations WHERE user_id = ? AND (identity_id = ? OR pose_identity_id = ?) ORDER BY created_ms, id")
+        .bind(userId, identityId, identityId)
+        .all<{ id: string }>();
+      return r.results.map((row) => row.id);
+    },
     async failUnfinished(code, message, nowMs) {
       const r = await db
         .prepare(

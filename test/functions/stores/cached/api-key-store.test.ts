@@ -51,6 +51,17 @@ describe("cached API-key store", () => {
     expect((await cached.findById(record.id))?.revokedMs).toBe(5);
   });
 
+  it("sees a webhook secret set through it at once (no signing with the old one)", async () => {
+    const db = open();
+    const cached = createCachedApiKeyStore(createSqliteApiKeyStore(db), { maxEntries: 10, changedElsewhere: () => false });
+    const { record } = await issueApiKey(cached, { userId: "u", nowMs: 0 });
+    expect(await cached.setWebhookSecret(record.id, "whsec_first")).toBe(true);
+    expect((await cached.findById(record.id))?.webhookSecret).toBe("whsec_first");
+    expect(await cached.setWebhookSecret(record.id, "whsec_second")).toBe(true);
+    expect((await cached.findById(record.id))?.webhookSecret).toBe("whsec_second");
+    expect(await cached.setWebhookSecret("0123456789abcdef", "whsec_x")).toBe(false);
+  });
+
   it("sees a revoke made by another connection (the keys CLI) at once, through PRAGMA data_version", async () => {
     const server = open();
     const cli = createSqliteApiKeyStore(open());

@@ -70,5 +70,24 @@ export function describeApiKeyStoreConformance(makeStore: MakeStore<ApiKeyStore>
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.revoke("key_a1", 5_000 + i)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
+
+    it("sets and replaces one key's webhook secret; an unknown key is false; other keys keep theirs", async () => {
+      const store = await makeStore();
+      await store.insert(apiKeyRecord());
+      await store.insert(apiKeyRecord({ id: "key_a2", webhookSecret: "whsec_a2" }));
+      expect(await store.setWebhookSecret("key_a1", "whsec_first")).toBe(true);
+      expect((await store.findById("key_a1"))?.webhookSecret).toBe("whsec_first");
+      expect(await store.setWebhookSecret("key_a1", "whsec_second")).toBe(true);
+      expect((await store.findById("key_a1"))?.webhookSecret).toBe("whsec_second");
+      expect((await store.list("alice")).map((k) => k.webhookSecret)).toEqual(["whsec_second", "whsec_a2"]);
+      expect(await store.setWebhookSecret("key_none", "whsec_x")).toBe(false);
+      expect(await store.findById("key_none")).toBeUndefined();
+      // A revoked key's secret can still be rotated (the record exists), as in SQL.
+      await store.revoke("key_a1", 6_000);
+      expect(await store.setWebhookSecret("key_a1", "whsec_third")).toBe(true);
+      expect(withoutEmptyFields(await store.findById("key_a1"))).toEqual(
+        withoutEmptyFields(apiKeyRecord({ webhookSecret: "whsec_third", revokedMs: 6_000 })),
+      );
+    });
   });
 }

@@ -103,5 +103,38 @@ export function describeGenerationStoreConformance(makeStore: MakeStore<Generati
       expect(await store.get("alice", "gen_done")).toMatchObject({ status: "succeeded", finishedMs: 2_000 });
       expect(await store.failUnfinished("edge_restarted", "restarted", 9_500)).toBe(0);
     });
+
+    it("deletes only the owner's generation, image rows with it; once; other generations stay", async () => {
+      const store = await makeStore();
+      await store.insert(generationRecord());
+      await store.insert(generationRecord({ id: "gen_2" }));
+      await store.finish("gen_1", { status: "succeeded", progressStep: 3, images: [image(0), image(1)] }, 5_000);
+      expect(await store.delete("bob", "gen_1")).toBe(false);
+      expect(await store.get("alice", "gen_1")).toMatchObject({ status: "succeeded", images: [image(0), image(1)] });
+      expect(await store.delete("alice", "gen_1")).toBe(true);
+      expect(await store.get("alice", "gen_1")).toBeUndefined();
+      expect(await store.delete("alice", "gen_1")).toBe(false);
+      expect(await store.delete("alice", "gen_none")).toBe(false);
+      expect(await store.get("alice", "gen_2")).toEqual(generationRecord({ id: "gen_2" }));
+      // The image rows went too: the id made again starts with none.
+      await store.insert(generationRecord());
+      expect(await store.get("alice", "gen_1")).toEqual(generationRecord());
+    });
+
+    it("lists the user's generations made from an identity, as face or as pose, oldest first", async () => {
+      const store = await makeStore();
+      await store.insert(generationRecord({ id: "gen_c", createdMs: 3_000 }));
+      await store.insert(generationRecord({ id: "gen_b", identityId: "idn_other", poseIdentityId: "idn_1", createdMs: 2_000 }));
+      await store.insert(generationRecord({ id: "gen_a2", createdMs: 2_000 }));
+      await store.insert(generationRecord({ id: "gen_other", identityId: "idn_other", createdMs: 1_000 }));
+      await store.insert(generationRecord({ id: "gen_bob", userId: "bob", createdMs: 1_000 }));
+      await store.finish("gen_c", { status: "succeeded", images: [image(0)] }, 4_000);
+      expect(await store.listIdsByIdentity("alice", "idn_1")).toEqual(["gen_a2", "gen_b", "gen_c"]);
+      expect(await store.listIdsByIdentity("bob", "idn_1")).toEqual(["gen_bob"]);
+      expect(await store.listIdsByIdentity("carol", "idn_1")).toEqual([]);
+      expect(await store.listIdsByIdentity("alice", "idn_none")).toEqual([]);
+      await store.delete("alice", "gen_b");
+      expect(await store.listIdsByIdentity("alice", "idn_1")).toEqual(["gen_a2", "gen_c"]);
+    });
   });
 }

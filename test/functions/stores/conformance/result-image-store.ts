@@ -32,5 +32,19 @@ export function describeResultImageStoreConformance(makeStore: MakeStore<ResultI
       expect(second).toBe(first);
       expect(await store.get(second)).toEqual(bytes(6, 5));
     });
+
+    it("deletes an image's bytes; again, or a key it never gave out, is no error; others stay", async () => {
+      const store = await makeStore();
+      const gone = await store.put("gen_abc1", 0, "png", bytes(5, 6));
+      const kept = await store.put("gen_abc1", 1, "png", bytes(7, 8));
+      await store.delete(gone);
+      expect(await store.get(gone)).toBeUndefined();
+      await store.delete(gone);
+      for (const key of ["1/gen_none-0.png", "../edge.sqlite", "", "1/../../x"]) await store.delete(key);
+      expect(await store.get(kept)).toEqual(bytes(7, 8));
+      // A deleted image can be written again under its key.
+      expect(await store.put("gen_abc1", 0, "png", bytes(3, 9))).toBe(gone);
+      expect(await store.get(gone)).toEqual(bytes(3, 9));
+    });
   });
 }
