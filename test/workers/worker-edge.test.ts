@@ -1,14 +1,18 @@
 /**
  * The API on the Workers edge (workerd via wrangler, D1/KV/R2/Durable Objects local) in front of a
  * real runtime on loopback (tiny model pack, lite face pack: identities are analysed by the
- * runtime's POST /v1/faces/analyze). The README walkthrough and the bad-input cases.
+ * runtime's POST /v1/faces/analyze). The README walkthrough, the bad-input cases, and deletes.
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getPlatformProxy, unstable_readConfig } from "wrangler";
 import { readSseStream } from "../../shared/contract/sse.ts";
 import { litePackDir } from "../shared/face/lite-pack.ts";
 import { readFace } from "../functions/helpers/edge-harness.ts";
 import { startLoopbackRuntime, TOKEN, type LoopbackRuntime } from "../gpu-runtime/service/loopback-runtime.ts";
 import { startWorkerEdge, type WorkerEdge } from "./helpers/worker-edge.ts";
+import { WRANGLER_CONFIG, workersStateDir } from "../../functions/cli/workers-local.ts";
 
 let runtime: LoopbackRuntime;
 let edge: WorkerEdge;
@@ -156,5 +160,75 @@ describe("Workers edge: bad input", () => {
     expect(statuses).toEqual([404, 404, 404, 429, 429]);
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     await expectProblem(limited!, 429, "rate_limited");
+  });
+});
+
+/** Whether the Worker's local R2 still holds an object (over wrangler's platform proxy, on the edge's state). */
+async function r2Holds(key: string): Promise<boolean> {
+  const { r2_buckets, compatibility_date, name } = unstable_readConfig({ config: WRANGLER_CONFIG });
+  const stateDir = workersStateDir(edge.dataDir);
+  const proxyConfig = join(stateDir, "r2-proxy.wrangler.json");
+  await writeFile(proxyConfig, JSON.stringify({ name, compatibility_date, r2_buckets }));
+  const proxy = await getPlatformProxy<{ IMAGES: { head(key: string): Promise<unknown> } }>({
+    configPath: proxyConfig,
+    persist: { path: join(stateDir, "v3") },
+    remoteBindings: false,
+    envFiles: [],
+  });
+  try {
+    return (await proxy.env.IMAGES.head(key)) !== null;
+  } finally {
+    await proxy.dispose();
+  }
+}
+
+/** A finished generation of `key`'s new identity from `photo` (waited for on its event stream). */
+async function generated(key: string, photo: string): Promise<{ identityId: string; id: string }> {
+  const registered = await register(key, await readFace(photo));
+  expect(registered.status).toBe(201);
+  const identityId = ((await registered.json()) as { id: string }).id;
+  const created = await edge.fetch("/v1/generations", {
+    method: "POST",
+    key,
+    headers: { "content-type": "application/json" },
+    body: generationBody(identityId),
+  });
+  expect(created.status).toBe(202);
+  const { id } = (await created.json()) as { id: string };
+  const events = await edge.fetch(`/v1/generations/${id}/events`, { key, headers: { accept: "text/event-stream" } });
+  for await (const m of readSseStream(events.body as ReadableStream<Uint8Array>)) if (m.event === "done") break;
+  expect(await (await edge.fetch(`/v1/generations/${id}`, { key })).json()).toMatchObject({ status: "succeeded" });
+  expect((await edge.fetch(`/v1/generations/${id}/images/0`, { key })).status).toBe(200);
+  expect(await r2Holds(`generations/${id}/0.png`)).toBe(true);
+  return { identityId, id };
+}
+
+describe("Workers edge: deletes (D1 rows and R2 images, as on the Node edge)", () => {
+  it("DELETE /v1/generations/{id}: the record and its image go, from R2 too; another user's is 404", async () => {
+    const key = await edge.createKey("dave");
+    const { id } = await generated(key, "camera.png");
+    await expectProblem(await edge.fetch(`/v1/generations/${id}`, { method: "DELETE", key: keyB }), 404, "generation_not_found");
+    expect((await edge.fetch(`/v1/generations/${id}`, { key })).status).toBe(200);
+
+    expect((await edge.fetch(`/v1/generations/${id}`, { method: "DELETE", key })).status).toBe(204);
+    await expectProblem(await edge.fetch(`/v1/generations/${id}`, { key }), 404, "generation_not_found");
+    expect((await edge.fetch(`/v1/generations/${id}/images/0`, { key })).status).toBe(404);
+    expect(await r2Holds(`generations/${id}/0.png`)).toBe(false);
+    await expectProblem(await edge.fetch(`/v1/generations/${id}`, { method: "DELETE", key }), 404, "generation_not_found");
+  });
+
+  it("DELETE /v1/identities/{id}?cascade=true: its generations and their R2 images go; without cascade they stay", async () => {
+    const key = await edge.createKey("erin");
+    const cascaded = await generated(key, "astronaut.png");
+    expect((await edge.fetch(`/v1/identities/${cascaded.identityId}?cascade=true`, { method: "DELETE", key })).status).toBe(204);
+    await expectProblem(await edge.fetch(`/v1/identities/${cascaded.identityId}`, { key }), 404, "identity_not_found");
+    await expectProblem(await edge.fetch(`/v1/generations/${cascaded.id}`, { key }), 404, "generation_not_found");
+    expect(await r2Holds(`generations/${cascaded.id}/0.png`)).toBe(false);
+
+    const kept = await generated(key, "grace_hopper.jpg");
+    expect((await edge.fetch(`/v1/identities/${kept.identityId}`, { method: "DELETE", key })).status).toBe(204);
+    await expectProblem(await edge.fetch(`/v1/identities/${kept.identityId}`, { key }), 404, "identity_not_found");
+    expect((await edge.fetch(`/v1/generations/${kept.id}/images/0`, { key })).status).toBe(200);
+    expect(await r2Holds(`generations/${kept.id}/0.png`)).toBe(true);
   });
 });
