@@ -127,7 +127,7 @@ describe("a pulled and compiled pack", () => {
       expect(res.status).toBe(200);
       const events: RuntimeEvent[] = [];
       for await (const m of readSseStream(res.body!)) events.push(parseRuntimeEvent(m.event, m.data));
-      expect(events.map((e) => e.type)).toEqual(["accepted", "progress", "progress", "image", "done"]);
+      expect(events.map((e) => e.type)).toEqual(["accepted", "started", "progress", "progress", "image", "done"]);
       const image = events.find((e) => e.type === "image")!;
       if (image.type !== "image") throw new Error("unreachable");
       const meta = await sharp(decodeBase64(image.data.data)).metadata();
