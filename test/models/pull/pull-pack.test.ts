@@ -144,12 +144,19 @@ describe("models pull (hub double)", () => {
       },
     };
     await pull({ progress });
-    // The progress bar saw the whole size, every byte once, and the cut.
-    expect(seen.get(keyOf(SDXL_REPO, UNET))).toEqual({ total: size, bytes: size, retries: [cutAt] });
+    // The progress bar saw the whole size, every byte once, and one cut.
+    const file = seen.get(keyOf(SDXL_REPO, UNET))!;
+    expect(file).toMatchObject({ total: size, bytes: size });
+    expect(file.retries).toHaveLength(1);
+    // It resumes from the bytes it really received: a reset connection can lose the last ones the
+    // server wrote before the cut, so that is at most cutAt, not always exactly it.
+    const resumedAt = file.retries[0]!;
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(cutAt);
     const reqs = double.contentRequests(SDXL_REPO, UNET);
     expect(reqs.map((r) => [r.range, r.servedBytes])).toEqual([
       [undefined, cutAt],
-      [`bytes=${cutAt}-`, size - cutAt],
+      [`bytes=${resumedAt}-`, size - resumedAt],
     ]);
     expect(Buffer.compare(readFileSync(cached(SDXL_REPO, UNET)), hub.content(SDXL_REPO, UNET))).toBe(0);
   });
