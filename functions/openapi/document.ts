@@ -110,10 +110,16 @@ const problemWithHeaders = (description: string, headers: Json) => ({ ...problem
 
 const common = {
   "401": problemWithHeaders("Missing or invalid API key (code `unauthorized`).", requestIdHeader),
+  "405": problemWithHeaders("Method not allowed on this path (code `method_not_allowed`); see Allow.", {
+    ...requestIdHeader,
+    Allow: { description: "The methods this path takes.", schema: { type: "string" } },
+  }),
   "429": problemWithHeaders(
-    'Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit.',
+    'Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed ' +
+      "authentications from one client address); see Retry-After and RateLimit.",
     { ...rateLimitHeaders, ...retryAfter },
   ),
+  "503": problemWithHeaders("Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After.", { ...requestIdHeader, ...retryAfter }),
 };
 
 const pathId = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
@@ -158,7 +164,20 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
     },
     paths: {
       "/healthz": {
-        get: { summary: "Liveness", security: [], responses: { "200": { description: "OK" } } },
+        get: {
+          summary: "Liveness",
+          description: "200 while the edge process runs; `runtime` says whether the GPU runtime answers (`up`, `down`, `unknown`).",
+          security: [],
+          responses: { "200": { description: "OK" } },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "Readiness",
+          description: "200 when the edge can serve generations (the GPU runtime answers); else 503 `runtime_unavailable` with Retry-After.",
+          security: [],
+          responses: { "200": { description: "Ready." }, "503": problemWithHeaders("`runtime_unavailable` (retryable).", retryAfter) },
+        },
       },
       "/v1/identities": {
         post: {
@@ -185,8 +204,16 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
             "400": problem("Invalid body or corrupt image (`invalid_request`, `invalid_json`, `corrupt_image`)."),
             "413": problem("Too large (`payload_too_large`, `image_too_large`, `too_many_pixels`)."),
             "415": problem("Not an accepted image or body type (`unsupported_format`, `unsupported_media_type`)."),
-            "422": problem("No face (`no_face_detected`), `idempotency_key_reused`, or a precomputed face from another face pack than this edge's (`embedding_model_mismatch`)."),
+            "422": problem(
+              "No face (`no_face_detected`), photos of different people (`identity_mismatch`: each photo's face must match the " +
+                "others' mean direction above the face pack's threshold), `idempotency_key_reused`, or a precomputed face from " +
+                "another face pack than this edge's (`embedding_model_mismatch`).",
+            ),
             ...common,
+            "503": problemWithHeaders(
+              "Photo decoding is at its pixel budget (`intake_busy`) or storage is busy (`storage_busy`); both `retryable: true`, see Retry-After.",
+              { ...requestIdHeader, ...retryAfter },
+            ),
           },
         },
       },
@@ -198,8 +225,18 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         },
         delete: {
           summary: "Delete an identity and its embedding",
-          parameters: [pathId("id")],
-          responses: { "204": { description: "Deleted." }, "404": problem("`identity_not_found`."), ...common },
+          description: "With `cascade=true`, the generations made from it (as face or pose) and their images go too.",
+          parameters: [
+            pathId("id"),
+            { name: "cascade", in: "query", required: false, schema: { type: "string", enum: ["true", "false"], default: "false" } },
+          ],
+          responses: {
+            "204": { description: "Deleted." },
+            "400": problem("`cascade` is not true or false (`invalid_request`)."),
+            "404": problem("`identity_not_found`."),
+            "409": problem("`identity_in_use`: a generation from it is still running (cascade only); cancel it first."),
+            ...common,
+          },
         },
       },
       "/v1/generations": {
@@ -259,7 +296,7 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
                 "`too_many_concurrent_generations` (policy `inflight`); the body's `policy` names it. See Retry-After and RateLimit.",
               { ...rateLimitHeaders, ...retryAfter },
             ),
-            "503": problemWithHeaders("`runtime_busy` or `runtime_unavailable`; see Retry-After.", retryAfter),
+            "503": problemWithHeaders("`runtime_busy`, `runtime_unavailable` or `storage_busy` (all `retryable: true`); see Retry-After.", retryAfter),
             "401": common["401"],
           },
         },

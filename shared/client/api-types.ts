@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
+        /**
+         * Liveness
+         * @description 200 while the edge process runs; `runtime` says whether the GPU runtime answers (`up`, `down`, `unknown`).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -27,6 +30,54 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description 200 when the edge can serve generations (the GPU runtime answers); else 503 `runtime_unavailable` with Retry-After.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ready. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `runtime_unavailable` (retryable). */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -130,6 +181,19 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Too large (`payload_too_large`, `image_too_large`, `too_many_pixels`). */
                 413: {
                     headers: {
@@ -148,7 +212,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description No face (`no_face_detected`), `idempotency_key_reused`, or a precomputed face from another face pack than this edge's (`embedding_model_mismatch`). */
+                /** @description No face (`no_face_detected`), photos of different people (`identity_mismatch`: each photo's face must match the others' mean direction above the face pack's threshold), `idempotency_key_reused`, or a precomputed face from another face pack than this edge's (`embedding_model_mismatch`). */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -157,7 +221,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -170,6 +234,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Photo decoding is at its pixel budget (`intake_busy`) or storage is busy (`storage_busy`); both `retryable: true`, see Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -236,7 +313,20 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -259,14 +349,32 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
         post?: never;
-        /** Delete an identity and its embedding */
+        /**
+         * Delete an identity and its embedding
+         * @description With `cascade=true`, the generations made from it (as face or pose) and their images go too.
+         */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    cascade?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -281,6 +389,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description `cascade` is not true or false (`invalid_request`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Missing or invalid API key (code `unauthorized`). */
                 401: {
@@ -302,7 +419,29 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `identity_in_use`: a generation from it is still running (cascade only); cancel it first. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -315,6 +454,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -522,7 +674,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `runtime_busy` or `runtime_unavailable`; see Retry-After. */
+                /** @description `runtime_busy`, `runtime_unavailable` or `storage_busy` (all `retryable: true`); see Retry-After. */
                 503: {
                     headers: {
                         /** @description Seconds to wait before retrying. */
@@ -601,7 +753,20 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -614,6 +779,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -679,7 +857,20 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -692,6 +883,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -765,7 +969,20 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -778,6 +995,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -860,6 +1090,19 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description `generation_not_cancellable`: it already finished. */
                 409: {
                     headers: {
@@ -869,7 +1112,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -882,6 +1125,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */
@@ -951,7 +1207,20 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Rate limited (code `rate_limited`, `policy: "requests"`); see Retry-After and RateLimit. */
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
                 429: {
                     headers: {
                         /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
@@ -964,6 +1233,19 @@ export interface paths {
                         "RateLimit-Remaining"?: number;
                         /** @description Older draft: seconds until the request bucket is full. */
                         "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
                         /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
                         "X-Request-Id"?: string;
                         /** @description Seconds to wait before retrying. */

@@ -11,6 +11,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         "/healthz",
+        "/readyz",
         "/v1/generations",
         "/v1/generations/{id}",
         "/v1/generations/{id}/cancel",
@@ -20,6 +21,15 @@ describe("OpenAPI document", () => {
         "/v1/identities/{id}",
       ].sort(),
     );
+  });
+
+  it("documents cascade delete, identity_mismatch and readiness (hardening behaviours)", () => {
+    const del = doc.paths["/v1/identities/{id}"].delete;
+    expect(del.parameters.map((p: { name: string }) => p.name)).toContain("cascade");
+    expect(Object.keys(del.responses)).toContain("409");
+    expect(doc.paths["/v1/identities"].post.responses["422"].description).toContain("identity_mismatch");
+    expect(doc.paths["/v1/identities"].post.responses["503"].description).toContain("intake_busy");
+    expect(doc.paths["/readyz"].get.responses["503"].description).toContain("runtime_unavailable");
   });
 
   it("takes its schemas from the zod validators, limits included", () => {
