@@ -32,6 +32,8 @@ export interface SessionOptions {
   graphCapture?: boolean;
   /** 0 (verbose) .. 4; 0 logs where each node was placed. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Names this session in ORT's log lines ("[V:onnxruntime:<logId>, ..."), so a log can be read per session. */
+  logId?: string;
   /** For a model given as bytes whose initializers live in external files: the folder they are in. */
   externalDataFolder?: string;
 }
@@ -104,6 +106,7 @@ function open(model: string | Uint8Array, provider: ExecutionProvider, o: Sessio
     ...(o.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
     ...(o.optimizedModelFilePath ? { optimizedModelFilePath: o.optimizedModelFilePath } : {}),
     ...(o.logSeverityLevel !== undefined ? { logSeverityLevel: o.logSeverityLevel } : {}),
+    ...(o.logId ? { logId: o.logId } : {}),
     ...(o.graphCapture && provider === "webgpu" ? { enableGraphCapture: true } : {}),
     ...(deviceOutputs && provider === "webgpu" ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),

@@ -44,31 +44,39 @@ export const COMPUTE_OPS = new Set([
 const SECTION = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: \d+/;
 const NODE = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(\S+) \((.*)\)\s*$/;
 
+/** ORT's prefix on a session's log lines: "[V:onnxruntime:<logId>, file:line function]". */
+const LOG_ID = /\[[VIWEF]:onnxruntime:([^,\]]*),/;
+
 /**
- * Placements per labelled part of the log: a line "@@case NAME" (written by the checking script)
- * starts the part NAME; placements before any label go under "".
+ * Placements per labelled part of the log. A line from a session opened with a `logId` belongs to the
+ * part of that name: ORT's log is buffered natively, so its lines can reach stderr after what the
+ * script wrote later, and only the id in the line itself attributes it reliably. Lines without an id
+ * fall back to the last "@@case NAME" line (written by the checking script); before any, to "".
  */
 export function parsePlacements(log: string): Map<string, Placement[]> {
   const parts = new Map<string, Placement[]>();
   let label = "";
-  let provider: string | undefined;
+  // the provider section each part is in (a part's lines keep their order even when parts interleave)
+  const provider = new Map<string, string>();
   for (const line of log.split("\n")) {
     const mark = /^@@case (\S+)/.exec(line);
     if (mark) {
       label = mark[1]!;
-      provider = undefined;
+      provider.delete(label);
       continue;
     }
+    const part = LOG_ID.exec(line)?.[1] || label;
     const section = SECTION.exec(line);
     if (section) {
-      provider = section[1]!;
+      provider.set(part, section[1]!);
       continue;
     }
     const node = NODE.exec(line);
-    if (node && provider) {
-      const list = parts.get(label) ?? [];
-      list.push({ provider, opType: node[1]!, node: node[2]! });
-      parts.set(label, list);
+    const on = provider.get(part);
+    if (node && on) {
+      const list = parts.get(part) ?? [];
+      list.push({ provider: on, opType: node[1]!, node: node[2]! });
+      parts.set(part, list);
     }
   }
   return parts;

@@ -79,7 +79,7 @@ async function networkCase(name: string, folder: string, compile: (c: GoldenCase
   mark(name);
   let session: ModelSession | undefined;
   try {
-    session = await createSession(compile(c), { providers: ["webgpu"], logSeverityLevel: 0 });
+    session = await createSession(compile(c), { providers: ["webgpu"], logSeverityLevel: 0, logId: name });
     const used = Object.fromEntries(Object.entries(feeds).filter(([k]) => session!.inputNames.includes(k)));
     const out = await session.run(used);
     const maxAbsErr = Math.max(...Object.entries(expected).map(([k, want]) => maxAbsDiff(out[k]!.data as Float32Array, want)));
@@ -113,7 +113,7 @@ async function denoiserCase(): Promise<void> {
   const unetSide = { encoder_hidden_states: rowsOf(unetFeeds.encoder_hidden_states!), ip_scale: unetFeeds.ip_scale! };
   const run = async (provider: "webgpu" | "cpu") => {
     mark(provider === "webgpu" ? "denoiser" : "denoiser-cpu");
-    const options = { providers: [provider], ...(provider === "webgpu" ? { logSeverityLevel: 0 as const } : {}) };
+    const options = { providers: [provider], ...(provider === "webgpu" ? { logSeverityLevel: 0 as const, logId: "denoiser" } : {}) };
     // the fused graphs are derived from what the two networks' sessions would be opened from
     const fused = await FusedDenoiser.open({ source: { model: compileControlNetCase(cn).encode(), options } }, { source: { model: compileUnetCase(un).encode(), options } });
     try {

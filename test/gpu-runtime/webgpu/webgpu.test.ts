@@ -67,6 +67,21 @@ describe("ORT placement log", () => {
     expect(unet).toHaveLength(3);
     expect(computeOnCpu(unet)).toEqual([{ provider: "CPUExecutionProvider", opType: "Conv", node: "down_blocks.0/Conv_7" }]);
   });
+
+  it("attributes a session's lines by its log id, even when they reach stderr after the next part's mark", () => {
+    // ORT buffers its log natively: the unet session's lines can be flushed after "@@case vae".
+    const late = [
+      "@@case unet",
+      "@@case vae",
+      "2026-01-01 [V:onnxruntime:unet, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [WebGpuExecutionProvider]. Number of nodes: 1",
+      "2026-01-01 [V:onnxruntime:vae, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [CPUExecutionProvider]. Number of nodes: 1",
+      "2026-01-01 [V:onnxruntime:unet, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   MatMul (MatMul_3)",
+      "2026-01-01 [V:onnxruntime:vae, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   Conv (Conv_1)",
+    ].join("\n");
+    const parts = parsePlacements(late);
+    expect(parts.get("unet")).toEqual([{ provider: "WebGpuExecutionProvider", opType: "MatMul", node: "MatMul_3" }]);
+    expect(parts.get("vae")).toEqual([{ provider: "CPUExecutionProvider", opType: "Conv", node: "Conv_1" }]);
+  });
 });
 
 describe.skipIf(!available)(title, () => {
