@@ -23,7 +23,7 @@ beforeAll(async () => {
   runtime = await startLoopbackRuntime({
     faces: { pack: { pack: "lite", dir: await litePackDir() }, photoLimits: { maxBytes: 25 * 1024 * 1024, maxPixels: 50_000_000 }, workers: 1 },
   });
-  edge = await startWorkerEdge({ runtimeUrl: runtime.url, runtimeToken: TOKEN });
+  edge = await startWorkerEdge({ runtimeUrl: runtime.url, runtimeToken: TOKEN, vars: { CORS_ORIGINS: "https://app.example" } });
   keyA = await edge.createKey("alice");
   keyB = await edge.createKey("bob");
 }, 240_000);
@@ -160,6 +160,23 @@ describe("Workers edge: bad input", () => {
     expect(statuses).toEqual([404, 404, 404, 429, 429]);
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     await expectProblem(limited!, 429, "rate_limited");
+  });
+
+  it("answers CORS preflights without a key, sends request ids, and is ready while the runtime answers, as the Node edge", async () => {
+    const pre = await edge.fetch("/v1/generations", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" },
+    });
+    expect(pre.status).toBeLessThan(300);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    await pre.body?.cancel();
+    const other = await edge.fetch("/v1/identities/idt_none", { key: keyA, headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(other.headers.get("x-request-id")).toMatch(/\S{8,}/);
+    await other.body?.cancel();
+    const ready = await edge.fetch("/readyz");
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ runtime: "up" });
   });
 });
 

@@ -4,6 +4,8 @@
  */
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
 import { createRuntimePhotoAnalyser } from "../runtime-photo-analyser.ts";
+import { parseCorsOrigins } from "../../middleware/cors/index.ts";
+import { runtimeHealthProbe } from "../../routes/meta.ts";
 import { createFetchRuntimeClient } from "../../runtime-client/fetch-runtime-client.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createDurableGenerationCoordinator } from "./generation-coordinator.ts";
@@ -27,6 +29,10 @@ export function createWorkerApp(env: WorkerEnv): EdgeApp {
     runtime,
     coordinator: createDurableGenerationCoordinator(env.GENERATION),
     maxIdentityBodyBytes: WORKER_MAX_IDENTITY_BODY_BYTES,
+    // The same CORS, access log and readiness as the Node edge (config from vars).
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    ...(env.ACCESS_LOG === "0" ? {} : { accessLog: (line: string) => console.log(line) }),
+    runtimeHealth: runtimeHealthProbe(env.RUNTIME_URL),
     // Workers logs: never keys, prompts or embeddings, only what failed.
     log: (message, error) => console.error(message, error instanceof Error ? `${error.name}: ${error.message}` : ""),
   });

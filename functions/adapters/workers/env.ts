@@ -32,4 +32,8 @@ export interface WorkerEnv {
   readonly GENERATION_SILENCE_MS?: string;
   /** Optional: ms between SSE heartbeat comments (default 5000). */
   readonly SSE_HEARTBEAT_MS?: string;
+  /** Optional: origins allowed by CORS, comma-separated ("*" for any), as on the Node edge. */
+  readonly CORS_ORIGINS?: string;
+  /** Optional: "0" turns the JSON access-log line per request off. */
+  readonly ACCESS_LOG?: string;
 }
