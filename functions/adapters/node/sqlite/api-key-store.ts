@@ -1,37 +1,7 @@
-import type { ApiKeyRecord, ApiKeyStore } from "../../../stores/api-key-store.ts";
+import type { ApiKeyStore } from "../../../stores/api-key-store.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { apiKeyFromRow as fromRow, type ApiKeyRow as Row } from "../../../stores/rows/api-key-row.ts";
 
-interface Row {
-  id: string;
-  user_id: string;
-  name: string;
-  hash: string;
-  requests_burst: number;
-  requests_per_minute: number;
-  cost_burst: number;
-  cost_per_minute: number;
-  max_in_flight?: number | null;
-  webhook_secret?: string | null;
-  created_ms: number;
-  revoked_ms: number | null;
-}
-
-const fromRow = (r: Row): ApiKeyRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  name: r.name,
-  hash: r.hash,
-  limits: {
-    requestsBurst: r.requests_burst,
-    requestsPerMinute: r.requests_per_minute,
-    costBurst: r.cost_burst,
-    costPerMinute: r.cost_per_minute,
-    ...(r.max_in_flight != null ? { maxInFlight: r.max_in_flight } : {}),
-  },
-  createdMs: r.created_ms,
-  revokedMs: r.revoked_ms,
-  webhookSecret: r.webhook_secret ?? null,
-});
 
 export function createSqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
   const insert = db.prepare(

@@ -1,37 +1,8 @@
-import type {
-  GenerationImageRecord,
-  GenerationOutcome,
-  GenerationRecord,
-  GenerationSettings,
-  GenerationStatus,
-  GenerationStore,
-} from "../../../stores/generation-store.ts";
+import type { GenerationOutcome, GenerationStore } from "../../../stores/generation-store.ts";
+import { generationFromRows, type GenerationImageRow as ImageRow, type GenerationRow as Row } from "../../../stores/rows/generation-row.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { writeBatchOf } from "./write-batch.ts";
 
-interface Row {
-  id: string;
-  user_id: string;
-  identity_id: string;
-  pose_identity_id: string | null;
-  status: string;
-  settings: string;
-  progress_step: number;
-  progress_total: number;
-  error_code: string | null;
-  error_message: string | null;
-  created_ms: number;
-  finished_ms: number | null;
-}
-
-interface ImageRow {
-  idx: number;
-  mime_type: string;
-  width: number;
-  height: number;
-  seed: number;
-  file_key: string;
-}
 
 export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore {
   // Positional parameters: binding an object by name costs a property lookup per column.
@@ -95,30 +66,7 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
     async get(userId, id) {
       const r = get.get(id, userId);
       if (!r) return undefined;
-      return {
-        id: r.id,
-        userId: r.user_id,
-        identityId: r.identity_id,
-        poseIdentityId: r.pose_identity_id,
-        status: r.status as GenerationStatus,
-        settings: JSON.parse(r.settings) as GenerationSettings,
-        progressStep: r.progress_step,
-        progressTotal: r.progress_total,
-        errorCode: r.error_code,
-        errorMessage: r.error_message,
-        images: images.all(r.id).map(
-          (i): GenerationImageRecord => ({
-            index: i.idx,
-            mimeType: i.mime_type,
-            width: i.width,
-            height: i.height,
-            seed: i.seed,
-            fileKey: i.file_key,
-          }),
-        ),
-        createdMs: r.created_ms,
-        finishedMs: r.finished_ms,
-      } satisfies GenerationRecord;
+      return generationFromRows(r, images.all(r.id));
     },
     finish(id, o, nowMs) {
       return batch.run(() => finish(id, o, nowMs));

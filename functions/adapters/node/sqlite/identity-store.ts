@@ -1,40 +1,11 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
-import type { FacePack } from "../../../../shared/contract/limits.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { identityFromRow as fromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
 
-interface Row {
-  id: string;
-  user_id: string;
-  content_hash: string;
-  pack: string;
-  embedding: Buffer;
-  kps: string;
-  bbox: string;
-  score: number;
-  face_count: number;
-  photo_count: number;
-  image_width: number;
-  image_height: number;
-  created_ms: number;
-}
+type Row = IdentityRow<Buffer>;
 
-const fromRow = (r: Row, embedding: Float32Array): IdentityRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  contentHash: r.content_hash,
-  pack: r.pack as FacePack,
-  embedding,
-  kps: JSON.parse(r.kps) as IdentityRecord["kps"],
-  bbox: JSON.parse(r.bbox) as IdentityRecord["bbox"],
-  score: r.score,
-  faceCount: r.face_count,
-  photoCount: r.photo_count,
-  imageWidth: r.image_width,
-  imageHeight: r.image_height,
-  createdMs: r.created_ms,
-});
 
 export { embeddingBinding };
 

@@ -1,34 +1,5 @@
-import type {
-  GenerationImageRecord,
-  GenerationRecord,
-  GenerationSettings,
-  GenerationStatus,
-  GenerationStore,
-} from "../../../stores/generation-store.ts";
-
-interface Row {
-  id: string;
-  user_id: string;
-  identity_id: string;
-  pose_identity_id: string | null;
-  status: string;
-  settings: string;
-  progress_step: number;
-  progress_total: number;
-  error_code: string | null;
-  error_message: string | null;
-  created_ms: number;
-  finished_ms: number | null;
-}
-
-interface ImageRow {
-  idx: number;
-  mime_type: string;
-  width: number;
-  height: number;
-  seed: number;
-  file_key: string;
-}
+import type { GenerationStore } from "../../../stores/generation-store.ts";
+import { generationFromRows, type GenerationImageRow as ImageRow, type GenerationRow as Row } from "../../../stores/rows/generation-row.ts";
 
 /** Generations in D1: the row when created, then its outcome and images in one batch (a transaction). */
 export function createD1GenerationStore(db: D1Database): GenerationStore {
@@ -67,30 +38,7 @@ export function createD1GenerationStore(db: D1Database): GenerationStore {
       ]);
       const r = (rows.results as Row[])[0];
       if (!r) return undefined;
-      return {
-        id: r.id,
-        userId: r.user_id,
-        identityId: r.identity_id,
-        poseIdentityId: r.pose_identity_id,
-        status: r.status as GenerationStatus,
-        settings: JSON.parse(r.settings) as GenerationSettings,
-        progressStep: r.progress_step,
-        progressTotal: r.progress_total,
-        errorCode: r.error_code,
-        errorMessage: r.error_message,
-        images: (images.results as ImageRow[]).map(
-          (i): GenerationImageRecord => ({
-            index: i.idx,
-            mimeType: i.mime_type,
-            width: i.width,
-            height: i.height,
-            seed: i.seed,
-            fileKey: i.file_key,
-          }),
-        ),
-        createdMs: r.created_ms,
-        finishedMs: r.finished_ms,
-      } satisfies GenerationRecord;
+      return generationFromRows(r, (images.results as ImageRow[]));
     },
     async finish(id, o, nowMs) {
       // One transaction. The images are written only when this call's UPDATE changed the row:

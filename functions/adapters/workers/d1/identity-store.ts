@@ -1,43 +1,15 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
-import type { FacePack } from "../../../../shared/contract/limits.ts";
 import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import type { D1Like } from "./d1-like.ts";
+import { identityFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
 
-interface Row {
-  id: string;
-  user_id: string;
-  content_hash: string;
-  pack: string;
-  /** D1 returns a BLOB as an array of byte values (an ArrayBuffer through some bindings). */
-  embedding: number[] | ArrayBuffer;
-  kps: string;
-  bbox: string;
-  score: number;
-  face_count: number;
-  photo_count: number;
-  image_width: number;
-  image_height: number;
-  created_ms: number;
-}
+/** D1 returns a BLOB as an array of byte values (an ArrayBuffer through some bindings). */
+type Row = IdentityRow<number[] | ArrayBuffer>;
 
 const blobOf = (r: Row): Uint8Array => (r.embedding instanceof ArrayBuffer ? new Uint8Array(r.embedding) : Uint8Array.from(r.embedding));
 
-const fromRow = (r: Row, embedding: Uint8Array): IdentityRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  contentHash: r.content_hash,
-  pack: r.pack as FacePack,
-  embedding: embeddingFromBytes(embedding),
-  kps: JSON.parse(r.kps) as IdentityRecord["kps"],
-  bbox: JSON.parse(r.bbox) as IdentityRecord["bbox"],
-  score: r.score,
-  faceCount: r.face_count,
-  photoCount: r.photo_count,
-  imageWidth: r.image_width,
-  imageHeight: r.image_height,
-  createdMs: r.created_ms,
-});
+const fromRow = (r: Row, embedding: Uint8Array): IdentityRecord => identityFromRow(r, embeddingFromBytes(embedding));
 
 /**
  * Identities in D1; (user_id, content_hash) is UNIQUE, so insert-or-get is one atomic statement plus
