@@ -1,15 +1,8 @@
 import type { IdempotencyBegin, IdempotencyStore } from "../../../stores/idempotency-store.ts";
+import { heldIdempotencyKey, type IdempotencyRow } from "../../../stores/rows/idempotency-row.ts";
 import type { SqliteDatabase } from "./database.ts";
 
-interface Row {
-  fingerprint: string;
-  state: string;
-  status: number | null;
-  content_type: string | null;
-  location: string | null;
-  body: string | null;
-  created_ms: number;
-}
+type Row = IdempotencyRow & { created_ms: number };
 
 export function createSqliteIdempotencyStore(db: SqliteDatabase): IdempotencyStore {
   const select = db.prepare<[string, string], Row>(
@@ -27,19 +20,7 @@ export function createSqliteIdempotencyStore(db: SqliteDatabase): IdempotencySto
   const begin = db.transaction(
     (scope: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): IdempotencyBegin => {
       const row = select.get(scope, key);
-      if (row && nowMs - row.created_ms < ttlMs) {
-        if (row.fingerprint !== fingerprint) return { kind: "mismatch" };
-        if (row.state !== "done") return { kind: "in_progress" };
-        return {
-          kind: "replay",
-          response: {
-            status: row.status ?? 200,
-            contentType: row.content_type ?? "application/json",
-            location: row.location,
-            body: row.body ?? "",
-          },
-        };
-      }
+      if (row && nowMs - row.created_ms < ttlMs) return heldIdempotencyKey(row, fingerprint);
       insert.run(scope, key, fingerprint, nowMs);
       return { kind: "started" };
     },

@@ -1,13 +1,5 @@
 import type { IdempotencyStore } from "../../../stores/idempotency-store.ts";
-
-interface Row {
-  fingerprint: string;
-  state: string;
-  status: number | null;
-  content_type: string | null;
-  location: string | null;
-  body: string | null;
-}
+import { heldIdempotencyKey, type IdempotencyRow } from "../../../stores/rows/idempotency-row.ts";
 
 /**
  * Idempotency keys in D1. begin() is one batch (a D1 batch is a transaction): drop the expired
@@ -16,7 +8,7 @@ interface Row {
 export function createD1IdempotencyStore(db: D1Database): IdempotencyStore {
   return {
     async begin(scope, key, fingerprint, nowMs, ttlMs) {
-      const [, inserted, held] = await db.batch<Row>([
+      const [, inserted, held] = await db.batch<IdempotencyRow>([
         db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND created_ms <= ?").bind(scope, key, nowMs - ttlMs),
         db
           .prepare(
@@ -31,17 +23,7 @@ export function createD1IdempotencyStore(db: D1Database): IdempotencyStore {
       if (inserted.meta.changes === 1) return { kind: "started" };
       const row = held.results[0];
       if (!row) return { kind: "in_progress" };
-      if (row.fingerprint !== fingerprint) return { kind: "mismatch" };
-      if (row.state !== "done") return { kind: "in_progress" };
-      return {
-        kind: "replay",
-        response: {
-          status: row.status ?? 200,
-          contentType: row.content_type ?? "application/json",
-          location: row.location,
-          body: row.body ?? "",
-        },
-      };
+      return heldIdempotencyKey(row, fingerprint);
     },
     async complete(scope, key, r) {
       await db
