@@ -22,6 +22,13 @@ export interface WebhookDelivery {
   readonly userId?: string | null;
 }
 
+/** A delivery as stored, with what became of it. */
+export interface StoredWebhookDelivery extends WebhookDelivery {
+  readonly deliveredMs: number | null;
+  readonly failedMs: number | null;
+  readonly lastError: string | null;
+}
+
 /** Deliveries are armed with this due time: never due until their generation ends. */
 export const ARMED_DUE_MS = Number.MAX_SAFE_INTEGER;
 
@@ -43,5 +50,5 @@ export interface WebhookOutboxStore {
   reschedule(id: string, attempts: number, nextAttemptMs: number, error: string): Promise<void>;
   /** Gives up after the last attempt. */
   markFailed(id: string, attempts: number, nowMs: number, error: string): Promise<void>;
-  get(id: string): Promise<(WebhookDelivery & { deliveredMs: number | null; failedMs: number | null; lastError: string | null }) | undefined>;
+  get(id: string): Promise<StoredWebhookDelivery | undefined>;
 }
