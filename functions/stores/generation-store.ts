@@ -1,5 +1,6 @@
 /** Generations: settings, progress, outcome, and the result images' file keys. */
 import type { ResolvedGenerationSettings } from "../../shared/contract/settings.ts";
+import type { Page, PageRequest } from "./page.ts";
 
 export const GENERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type GenerationStatus = (typeof GENERATION_STATUSES)[number];
@@ -43,6 +44,14 @@ export interface GenerationOutcome {
   readonly images?: readonly GenerationImageRecord[];
 }
 
+/** Which of the user's generations a list shows. */
+export interface GenerationFilter {
+  /** Made from this identity (as the face: the record's identityId). */
+  readonly identityId?: string;
+  /** With one of these stored statuses. */
+  readonly statuses?: readonly GenerationStatus[];
+}
+
 /**
  * A generation is written twice: when created, and when it ends (status, progress, images in one
  * transaction). Progress in between lives with the process running it (see GenerationService).
@@ -65,6 +74,12 @@ export interface GenerationStore {
    * DELETE /v1/identities/{id}?cascade=true. Oldest first (created time, then id).
    */
   listIdsByIdentity(userId: string, identityId: string): Promise<string[]>;
+  /**
+   * The user's generations (images included) matching `filter`, newest first (created time, then
+   * id), one page after `page.after`. Statuses are the stored ones: an unfinished generation is
+   * stored as queued until it ends (its live state is the coordinator's).
+   */
+  list(userId: string, filter: GenerationFilter, page: PageRequest): Promise<Page<GenerationRecord>>;
   /** Marks generations left unfinished by a previous process as failed; returns how many. */
   failUnfinished(code: string, message: string, nowMs: number): Promise<number>;
 }

@@ -3,6 +3,7 @@
  * Every read is scoped by user: another user's identity does not exist.
  */
 import type { FacePack } from "../../shared/contract/limits.ts";
+import type { Page, PageRequest } from "./page.ts";
 
 export type Keypoints = readonly (readonly [number, number])[];
 
@@ -25,6 +26,9 @@ export interface IdentityRecord {
   readonly createdMs: number;
 }
 
+/** An identity as a list shows it: everything but the embedding (never read, never decrypted). */
+export type IdentitySummary = Omit<IdentityRecord, "embedding">;
+
 export interface IdentityStore {
   /** Inserts, or returns the identity that already holds (userId, contentHash). */
   insertOrGet(record: IdentityRecord): Promise<{ record: IdentityRecord; inserted: boolean }>;
@@ -32,4 +36,6 @@ export interface IdentityStore {
   findByContentHash(userId: string, contentHash: string): Promise<IdentityRecord | undefined>;
   /** Removes the row (embedding included). False when the user has no such identity. */
   delete(userId: string, id: string): Promise<boolean>;
+  /** The user's identities, newest first (created time, then id), one page after `page.after`. */
+  list(userId: string, page: PageRequest): Promise<Page<IdentitySummary>>;
 }

@@ -29,5 +29,9 @@ export function createCachedIdentityStore(inner: IdentityStore, maxEntries: numb
       if (hit && hit.userId === userId) byId.delete(id);
       return inner.delete(userId, id);
     },
+    // Pages come from the store: the cache holds whichever identities were read last, not a user's set.
+    list(userId, page) {
+      return inner.list(userId, page);
+    },
   };
 }

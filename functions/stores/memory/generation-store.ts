@@ -1,4 +1,5 @@
-import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "../generation-store.ts";
+import { TERMINAL_STATUSES, type GenerationFilter, type GenerationRecord, type GenerationStore } from "../generation-store.ts";
+import { isAfter, newestFirst, pageOf, type PageRequest } from "../page.ts";
 
 /** Generations in one process's memory; finish() is first-outcome-wins like the SQL stores. */
 export function createMemoryGenerationStore(): GenerationStore {
@@ -37,6 +38,18 @@ export function createMemoryGenerationStore(): GenerationStore {
         .filter((g) => g.userId === userId && (g.identityId === identityId || g.poseIdentityId === identityId))
         .sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : 1))
         .map((g) => g.id);
+    },
+    async list(userId: string, filter: GenerationFilter, page: PageRequest) {
+      const found = [...rows.values()]
+        .filter(
+          (g) =>
+            g.userId === userId &&
+            (filter.identityId === undefined || g.identityId === filter.identityId) &&
+            (filter.statuses === undefined || filter.statuses.includes(g.status)) &&
+            isAfter(g, page.after),
+        )
+        .sort(newestFirst);
+      return pageOf(found.slice(0, page.limit + 1).map(clone), page.limit);
     },
     async failUnfinished(code: string, message: string, nowMs: number) {
       let n = 0;

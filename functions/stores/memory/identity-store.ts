@@ -1,4 +1,5 @@
 import type { IdentityRecord, IdentityStore } from "../identity-store.ts";
+import { isAfter, newestFirst, pageOf } from "../page.ts";
 
 /** Identities in one process's memory; unique per (user, content hash) like the SQL schema. */
 export function createMemoryIdentityStore(): IdentityStore {
@@ -35,6 +36,17 @@ export function createMemoryIdentityStore(): IdentityStore {
       // Overwrite the biometric data in place too, as SQLite's secure_delete does.
       r.embedding.fill(0);
       return true;
+    },
+    async list(userId, page) {
+      const rows = [...byId.values()].filter((r) => r.userId === userId && isAfter(r, page.after)).sort(newestFirst);
+      return pageOf(
+        rows.slice(0, page.limit + 1).map(({ embedding: _e, ...r }) => ({
+          ...r,
+          kps: r.kps.map(([x, y]) => [x, y] as const),
+          bbox: [...r.bbox] as unknown as IdentityRecord["bbox"],
+        })),
+        page.limit,
+      );
     },
   };
 }

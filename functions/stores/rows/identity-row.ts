@@ -4,7 +4,7 @@
  * (and decrypts) it and hands the floats in.
  */
 import type { FacePack } from "../../../shared/contract/limits.ts";
-import type { IdentityRecord } from "../identity-store.ts";
+import type { IdentityRecord, IdentitySummary } from "../identity-store.ts";
 
 export interface IdentityRow<Blob> {
   id: string;
@@ -22,13 +22,20 @@ export interface IdentityRow<Blob> {
   created_ms: number;
 }
 
+/** The columns a list reads: all but the embedding. */
+export const IDENTITY_SUMMARY_COLUMNS =
+  "id, user_id, content_hash, pack, kps, bbox, score, face_count, photo_count, image_width, image_height, created_ms";
+
 export function identityFromRow(r: IdentityRow<unknown>, embedding: Float32Array): IdentityRecord {
+  return { ...identitySummaryFromRow(r), embedding };
+}
+
+export function identitySummaryFromRow(r: Omit<IdentityRow<unknown>, "embedding">): IdentitySummary {
   return {
     id: r.id,
     userId: r.user_id,
     contentHash: r.content_hash,
     pack: r.pack as FacePack,
-    embedding,
     kps: JSON.parse(r.kps) as IdentityRecord["kps"],
     bbox: JSON.parse(r.bbox) as IdentityRecord["bbox"],
     score: r.score,

@@ -1,5 +1,13 @@
 import type { GenerationOutcome, GenerationStore } from "../../../stores/generation-store.ts";
-import { generationFromRows, type GenerationImageRow as ImageRow, type GenerationRow as Row } from "../../../stores/rows/generation-row.ts";
+import {
+  generationFromRows,
+  generationPageQuery,
+  generationsFromPageRows,
+  type GenerationImageRow as ImageRow,
+  type GenerationRow as Row,
+} from "../../../stores/rows/generation-row.ts";
+import { pageOf } from "../../../stores/page.ts";
+import type { Statement } from "better-sqlite3";
 import type { SqliteDatabase } from "./database.ts";
 import { writeBatchOf } from "./write-batch.ts";
 
@@ -43,6 +51,25 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
      WHERE status IN ('queued', 'running')`,
   );
 
+  // The page queries, one prepared pair per filter shape (a handful).
+  type PageImageRow = ImageRow & { generation_id: string };
+  type Params = (string | number)[];
+  const pageStatements = new Map<string, { rows: Statement<Params, Row>; images: Statement<Params, PageImageRow> }>();
+  const pageStatementsOf = (tail: string) => {
+    let s = pageStatements.get(tail);
+    if (!s) {
+      s = {
+        rows: db.prepare<Params, Row>(`SELECT * FROM generations ${tail}`),
+        images: db.prepare<Params, PageImageRow>(
+          `SELECT generation_id, idx, mime_type, width, height, seed, file_key FROM generation_images
+           WHERE generation_id IN (SELECT id FROM generations ${tail})`,
+        ),
+      };
+      pageStatements.set(tail, s);
+    }
+    return s;
+  };
+
   return {
     async insert(g) {
       const settings = JSON.stringify(g.settings);
@@ -80,6 +107,15 @@ export function createSqliteGenerationStore(db: SqliteDatabase): GenerationStore
     },
     async listIdsByIdentity(userId, identityId) {
       return idsByIdentity.all(userId, identityId, identityId).map((r) => r.id);
+    },
+    async list(userId, filter, page) {
+      const { tail, params: readonlyParams } = generationPageQuery(userId, filter, page);
+      const params = [...readonlyParams];
+      const s = pageStatementsOf(tail);
+      // Both reads in one transaction: a generation finishing between them cannot lose its images.
+      const read = db.transaction(() => ({ rows: s.rows.all(...params), images: s.images.all(...params) }));
+      const { rows, images } = read();
+      return pageOf(generationsFromPageRows(rows, images), page.limit);
     },
     async failUnfinished(code, message, nowMs) {
       return failUnfinished.run(code, message, nowMs).changes;

@@ -2,7 +2,8 @@ import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contrac
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { SqliteDatabase } from "./database.ts";
-import { identityFromRow as fromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
+import { IDENTITY_SUMMARY_COLUMNS, identityFromRow as fromRow, identitySummaryFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
+import { pageOf } from "../../../stores/page.ts";
 
 type Row = IdentityRow<Buffer>;
 
@@ -32,6 +33,14 @@ export function createSqliteIdentityStore(db: SqliteDatabase, cipher?: Embedding
   const get = db.prepare<[string, string], Row>("SELECT * FROM identities WHERE id = ? AND user_id = ?");
   const byHash = db.prepare<[string, string], Row>("SELECT * FROM identities WHERE user_id = ? AND content_hash = ?");
   const del = db.prepare("DELETE FROM identities WHERE id = ? AND user_id = ?");
+  // The embedding column is not read: a list never decrypts one.
+  type SummaryRow = Omit<Row, "embedding">;
+  const firstPage = db.prepare<[string, number], SummaryRow>(
+    `SELECT ${IDENTITY_SUMMARY_COLUMNS} FROM identities WHERE user_id = ? ORDER BY created_ms DESC, id DESC LIMIT ?`,
+  );
+  const nextPage = db.prepare<[string, number, string, number], SummaryRow>(
+    `SELECT ${IDENTITY_SUMMARY_COLUMNS} FROM identities WHERE user_id = ? AND (created_ms, id) < (?, ?) ORDER BY created_ms DESC, id DESC LIMIT ?`,
+  );
 
   return {
     async insertOrGet(r) {
@@ -65,6 +74,12 @@ export function createSqliteIdentityStore(db: SqliteDatabase, cipher?: Embedding
     },
     async delete(userId, id) {
       return del.run(id, userId).changes === 1;
+    },
+    async list(userId, page) {
+      const rows = page.after
+        ? nextPage.all(userId, page.after.createdMs, page.after.id, page.limit + 1)
+        : firstPage.all(userId, page.limit + 1);
+      return pageOf(rows.map(identitySummaryFromRow), page.limit);
     },
   };
 }

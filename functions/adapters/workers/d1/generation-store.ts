@@ -1,5 +1,12 @@
 import type { GenerationStore } from "../../../stores/generation-store.ts";
-import { generationFromRows, type GenerationImageRow as ImageRow, type GenerationRow as Row } from "../../../stores/rows/generation-row.ts";
+import {
+  generationFromRows,
+  generationPageQuery,
+  generationsFromPageRows,
+  type GenerationImageRow as ImageRow,
+  type GenerationRow as Row,
+} from "../../../stores/rows/generation-row.ts";
+import { pageOf } from "../../../stores/page.ts";
 
 /** Generations in D1: the row when created, then its outcome and images in one batch (a transaction). */
 export function createD1GenerationStore(db: D1Database): GenerationStore {
@@ -78,6 +85,20 @@ export function createD1GenerationStore(db: D1Database): GenerationStore {
         .bind(userId, identityId, identityId)
         .all<{ id: string }>();
       return r.results.map((row) => row.id);
+    },
+    async list(userId, filter, page) {
+      const { tail, params } = generationPageQuery(userId, filter, page);
+      // One batch (a transaction): the rows and exactly their images.
+      const [rows, images] = await db.batch([
+        db.prepare(`SELECT * FROM generations ${tail}`).bind(...params),
+        db
+          .prepare(
+            `SELECT generation_id, idx, mime_type, width, height, seed, file_key FROM generation_images
+             WHERE generation_id IN (SELECT id FROM generations ${tail})`,
+          )
+          .bind(...params),
+      ]);
+      return pageOf(generationsFromPageRows(rows.results as Row[], images.results as (ImageRow & { generation_id: string })[]), page.limit);
     },
     async failUnfinished(code, message, nowMs) {
       const r = await db

@@ -2,7 +2,8 @@ import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contrac
 import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import type { D1Like } from "./d1-like.ts";
-import { identityFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
+import { IDENTITY_SUMMARY_COLUMNS, identityFromRow, identitySummaryFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
+import { pageOf } from "../../../stores/page.ts";
 
 /** D1 returns a BLOB as an array of byte values (an ArrayBuffer through some bindings). */
 type Row = IdentityRow<number[] | ArrayBuffer>;
@@ -68,6 +69,18 @@ export function createD1IdentityStore(db: D1Like, cipher?: EmbeddingCipher): Ide
     async delete(userId, id) {
       const r = await db.prepare("DELETE FROM identities WHERE id = ? AND user_id = ?").bind(id, userId).run();
       return r.meta.changes === 1;
+    },
+    async list(userId, page) {
+      // The embedding column is not read: a list never decrypts one.
+      const statement = page.after
+        ? db
+            .prepare(
+              `SELECT ${IDENTITY_SUMMARY_COLUMNS} FROM identities WHERE user_id = ? AND (created_ms, id) < (?, ?) ORDER BY created_ms DESC, id DESC LIMIT ?`,
+            )
+            .bind(userId, page.after.createdMs, page.after.id, page.limit + 1)
+        : db.prepare(`SELECT ${IDENTITY_SUMMARY_COLUMNS} FROM identities WHERE user_id = ? ORDER BY created_ms DESC, id DESC LIMIT ?`).bind(userId, page.limit + 1);
+      const { results } = await statement.all<Omit<Row, "embedding">>();
+      return pageOf(results.map(identitySummaryFromRow), page.limit);
     },
   };
 }

@@ -56,5 +56,9 @@ export function createKvCachedIdentityStore(inner: IdentityStore, kv: KVNamespac
       if (deleted) await kv.delete(keyOf(id));
       return deleted;
     },
+    // Pages come from D1: KV holds single identities by id, and a list needs no embedding.
+    list(userId, page) {
+      return inner.list(userId, page);
+    },
   };
 }

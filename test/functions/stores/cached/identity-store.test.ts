@@ -37,6 +37,9 @@ function countingStore() {
     async findByContentHash() {
       return undefined;
     },
+    async list() {
+      return { items: [], next: null };
+    },
     async delete(userId, id) {
       const r = rows.get(id);
       if (!r || r.userId !== userId) return false;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GenerationImageRecord, GenerationRecord, GenerationStore } from "../../../../functions/stores/generation-store.ts";
+import type { PagePosition } from "../../../../functions/stores/page.ts";
 import { settleAll, type MakeStore } from "./make-store.ts";
 
 export function generationRecord(over: Partial<GenerationRecord> = {}): GenerationRecord {
@@ -135,6 +136,65 @@ export function describeGenerationStoreConformance(makeStore: MakeStore<Generati
       expect(await store.listIdsByIdentity("alice", "idn_none")).toEqual([]);
       await store.delete("alice", "gen_b");
       expect(await store.listIdsByIdentity("alice", "idn_1")).toEqual(["gen_a2", "gen_c"]);
+    });
+
+    it("lists the user's generations newest first (ties by id), with their images, filtered by identity and stored status", async () => {
+      const store = await makeStore();
+      await store.insert(generationRecord({ id: "gen_a", createdMs: 1_000 }));
+      await store.insert(generationRecord({ id: "gen_c", createdMs: 2_000, identityId: "idn_2" }));
+      await store.insert(generationRecord({ id: "gen_b", createdMs: 2_000, poseIdentityId: "idn_2" }));
+      await store.insert(generationRecord({ id: "gen_d", createdMs: 3_000 }));
+      await store.insert(generationRecord({ id: "gen_bob", userId: "bob", createdMs: 4_000 }));
+      await store.finish("gen_b", { status: "succeeded", progressStep: 3, images: [image(1), image(0)] }, 5_000);
+      await store.finish("gen_d", { status: "failed", errorCode: "runtime_unavailable", errorMessage: "down" }, 6_000);
+
+      const all = await store.list("alice", {}, { limit: 10 });
+      expect(all.next).toBeNull();
+      expect(all.items.map((g) => g.id)).toEqual(["gen_d", "gen_c", "gen_b", "gen_a"]);
+      // The same records get() reads, images in index order.
+      for (const g of all.items) expect(g).toEqual(await store.get("alice", g.id));
+      expect(all.items[2].images).toEqual([image(0), image(1)]);
+
+      const ids = async (filter: Parameters<GenerationStore["list"]>[1]) => (await store.list("alice", filter, { limit: 10 })).items.map((g) => g.id);
+      // identityId is the face's identity; a pose reference does not count.
+      expect(await ids({ identityId: "idn_1" })).toEqual(["gen_d", "gen_b", "gen_a"]);
+      expect(await ids({ identityId: "idn_2" })).toEqual(["gen_c"]);
+      expect(await ids({ identityId: "idn_none" })).toEqual([]);
+      expect(await ids({ statuses: ["succeeded"] })).toEqual(["gen_b"]);
+      expect(await ids({ statuses: ["queued", "running"] })).toEqual(["gen_c", "gen_a"]);
+      expect(await ids({ statuses: ["failed", "succeeded"], identityId: "idn_1" })).toEqual(["gen_d", "gen_b"]);
+      expect(await ids({ statuses: [] })).toEqual([]);
+      expect((await store.list("bob", {}, { limit: 10 })).items.map((g) => g.id)).toEqual(["gen_bob"]);
+      expect(await store.list("carol", {}, { limit: 10 })).toEqual({ items: [], next: null });
+    });
+
+    it("pages by position under a filter: each generation once while newer ones are inserted and shown ones finish", async () => {
+      const store = await makeStore();
+      const times = [1_000, 2_000, 2_000, 2_000, 3_000, 4_000];
+      for (const [i, t] of times.entries()) await store.insert(generationRecord({ id: `gen_${i}`, createdMs: t }));
+      await store.insert(generationRecord({ id: "gen_x", createdMs: 2_000, identityId: "idn_other" }));
+      const expected = ["gen_5", "gen_4", "gen_3", "gen_2", "gen_1", "gen_0"];
+      const seen: string[] = [];
+      let after: PagePosition | undefined;
+      for (let pages = 1; ; pages++) {
+        const page = await store.list("alice", { identityId: "idn_1" }, { limit: 4, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((g) => g.id));
+        if (!page.next) break;
+        expect(page.next).toEqual({ createdMs: page.items[3].createdMs, id: page.items[3].id });
+        after = page.next;
+        await store.insert(generationRecord({ id: `gen_new${pages}`, createdMs: 9_000 + pages }));
+        await store.finish("gen_5", { status: "succeeded", images: [image(0)] }, 9_500);
+      }
+      expect(seen).toEqual(expected);
+      // Limits: one at a time walks the same order.
+      const single: string[] = [];
+      let position: PagePosition | undefined = { createdMs: 2_000, id: "gen_3" };
+      while (position) {
+        const page = await store.list("alice", { identityId: "idn_1" }, { limit: 1, after: position });
+        single.push(...page.items.map((g) => g.id));
+        position = page.next ?? undefined;
+      }
+      expect(single).toEqual(["gen_2", "gen_1", "gen_0"]);
     });
   });
 }

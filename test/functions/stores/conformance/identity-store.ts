@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { IdentityRecord, IdentityStore } from "../../../../functions/stores/identity-store.ts";
+import type { IdentityRecord, IdentityStore, IdentitySummary } from "../../../../functions/stores/identity-store.ts";
+import type { Page, PagePosition } from "../../../../functions/stores/page.ts";
 import { settleAll, type MakeStore } from "./make-store.ts";
 
 export function identityRecord(over: Partial<IdentityRecord> = {}): IdentityRecord {
@@ -81,6 +82,56 @@ export function describeIdentityStoreConformance(makeStore: MakeStore<IdentitySt
       expect(await store.get("alice", "idn_1")).toBeUndefined();
       expect(await store.findByContentHash("alice", "hash-1")).toBeUndefined();
       expect((await store.insertOrGet(identityRecord({ id: "idn_again" }))).inserted).toBe(true);
+    });
+
+    it("lists the user's identities newest first (ties by id), without the embedding", async () => {
+      const store = await makeStore();
+      const made = [
+        identityRecord({ id: "idn_a", contentHash: "h-a", createdMs: 1_000 }),
+        identityRecord({ id: "idn_c", contentHash: "h-c", createdMs: 2_000 }),
+        identityRecord({ id: "idn_b", contentHash: "h-b", createdMs: 2_000 }),
+        identityRecord({ id: "idn_d", contentHash: "h-d", createdMs: 3_000, pack: "antelopev2" }),
+      ];
+      for (const r of made) await store.insertOrGet(r);
+      await store.insertOrGet(identityRecord({ id: "idn_bob", userId: "bob", contentHash: "h-a", createdMs: 5_000 }));
+      const page = await store.list("alice", { limit: 10 });
+      expect(page.next).toBeNull();
+      expect(page.items.map((i) => i.id)).toEqual(["idn_d", "idn_c", "idn_b", "idn_a"]);
+      for (const item of page.items) expect(item).not.toHaveProperty("embedding");
+      const { embedding: _e, ...summary } = made[3];
+      expect(page.items[0]).toEqual(summary);
+      expect((await store.list("bob", { limit: 10 })).items.map((i) => i.id)).toEqual(["idn_bob"]);
+      expect(await store.list("carol", { limit: 10 })).toEqual({ items: [], next: null });
+    });
+
+    it("pages by position: every identity once across pages, none skipped or repeated while newer ones are inserted or one is deleted", async () => {
+      const store = await makeStore();
+      // Seven identities, three of them created in the same millisecond.
+      const times = [1_000, 2_000, 2_000, 2_000, 3_000, 4_000, 5_000];
+      for (const [i, t] of times.entries()) await store.insertOrGet(identityRecord({ id: `idn_${i}`, contentHash: `h-${i}`, createdMs: t }));
+      const all = (await store.list("alice", { limit: 100 })).items.map((i) => i.id);
+      expect(all).toEqual(["idn_6", "idn_5", "idn_4", "idn_3", "idn_2", "idn_1", "idn_0"]);
+
+      const seen: string[] = [];
+      let after: PagePosition | undefined;
+      let pages = 0;
+      for (;;) {
+        const page: Page<IdentitySummary> = await store.list("alice", { limit: 2, ...(after ? { after } : {}) });
+        pages++;
+        seen.push(...page.items.map((i) => i.id));
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        if (!page.next) break;
+        expect(page.next).toEqual({ createdMs: page.items[1].createdMs, id: page.items[1].id });
+        after = page.next;
+        // Between pages: a newer identity arrives, and one already shown is deleted.
+        await store.insertOrGet(identityRecord({ id: `idn_new${pages}`, contentHash: `h-new${pages}`, createdMs: 9_000 + pages }));
+        if (pages === 1) await store.delete("alice", "idn_6");
+      }
+      expect(seen).toEqual(all);
+      expect(pages).toBe(4);
+      // A page that ends exactly at the last identity says there is no next one.
+      const exact = await store.list("alice", { limit: 2, after: { createdMs: 2_000, id: "idn_2" } });
+      expect(exact).toEqual({ items: [expect.objectContaining({ id: "idn_1" }), expect.objectContaining({ id: "idn_0" })], next: null });
     });
   });
 }
