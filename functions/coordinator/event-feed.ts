@@ -1,6 +1,10 @@
 /**
  * One generation's events for any number of subscribers, with what a late or returning subscriber
- * needs replayed: the latest queued, progress and preview events, every image, and the final event.
+ * needs replayed: by default the latest queued, progress and preview events, every image, and the
+ * final event; with `{ retain: "all" }` every event (the generation's whole log: one event per step
+ * and preview, so small), for a holder whose subscribers attach only after a round trip (the
+ * Workers edge's Durable Object: the creating request subscribes after start() returned over RPC,
+ * and a fast runtime's first events are already in by then).
  * Platform-free (used by the in-process coordinator; a Durable Object can hold one too).
  */
 import type { CoordinatedEvent } from "../ports/generation-coordinator.ts";
@@ -14,7 +18,15 @@ interface Subscriber {
   ended: boolean;
 }
 
+export interface EventFeedOptions {
+  /** What a subscriber joining late is replayed: "latest" (the default) or "all" events. */
+  readonly retain?: "latest" | "all";
+}
+
 export class EventFeed {
+  readonly #retainAll: boolean;
+  /** Every event in arrival order (retain "all" only). */
+  readonly #log: CoordinatedEvent[] = [];
   readonly #latest = new Map<"queued" | "progress" | "preview", CoordinatedEvent>();
   readonly #images: CoordinatedEvent[] = [];
   #final: CoordinatedEvent | undefined;
@@ -22,12 +34,17 @@ export class EventFeed {
   #closed = false;
   #lastId = 0;
 
+  constructor(options: EventFeedOptions = {}) {
+    this.#retainAll = options.retain === "all";
+  }
+
   get lastId(): number {
     return this.#lastId;
   }
 
   /** The retained events, in id order. */
   retained(): CoordinatedEvent[] {
+    if (this.#retainAll) return [...this.#log].sort((a, b) => a.id - b.id);
     const all = [...this.#latest.values(), ...this.#images, ...(this.#final ? [this.#final] : [])];
     return all.sort((a, b) => a.id - b.id);
   }
@@ -35,6 +52,7 @@ export class EventFeed {
   push(event: CoordinatedEvent): void {
     if (this.#closed || this.#final) return;
     this.#lastId = Math.max(this.#lastId, event.id);
+    if (this.#retainAll) this.#log.push(event);
     if (event.event === "image") this.#images.push(event);
     else if (isFinal(event)) this.#final = event;
     else this.#latest.set(event.event, event);

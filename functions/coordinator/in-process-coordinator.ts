@@ -30,6 +30,12 @@ export interface InProcessCoordinatorDeps extends SettleDeps {
   readonly log: ErrorLog;
   /** How long a finished runtime stream may stay open before the edge closes it. */
   readonly drainMs?: number;
+  /**
+   * Makes the event feed of a generation as it starts (default: a feed replaying the latest
+   * events). A holder that must answer subscribers after the generation is forgotten here, or
+   * replay every event, makes and keeps its own (the Workers edge's Durable Object does both).
+   */
+  readonly newFeed?: (generation: GenerationRecord) => EventFeed;
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp" };
@@ -68,7 +74,7 @@ export class InProcessGenerationCoordinator implements GenerationCoordinator {
       input,
       record,
       abort: new AbortController(),
-      feed: new EventFeed(),
+      feed: d.newFeed?.(record) ?? new EventFeed(),
       status: "queued",
       queuePosition: null,
       queuedUpdates: 0,

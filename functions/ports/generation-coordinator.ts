@@ -18,10 +18,14 @@
  *   derived from the generation's settings and the event alone, increasing within a generation,
  *   so an id seen on one stream means the same event on a replay from any instance or from storage.
  * - `subscribe(id, lastEventId)` first replays what the subscriber missed (events with a larger id):
- *   the latest `queued`, the latest `progress`, the latest `preview`, every `image`, and the final
- *   `done`/`error`; then live events. The iterable ends after the final event, or when `signal`
- *   aborts. It answers undefined when this coordinator does not hold the generation (finished and
- *   forgotten, or never started here): the caller then replays from the stored record.
+ *   at least the latest `queued`, the latest `progress`, the latest `preview`, every `image`, and
+ *   the final `done`/`error`; then live events. The iterable ends after the final event, or when
+ *   `signal` aborts. It answers undefined when this coordinator does not hold the generation
+ *   (finished and forgotten, or never started here): the caller then replays from the stored record.
+ *   The in-process coordinator (Node) replays just those: its creating request subscribes in the
+ *   same process right after `start`, before the runtime's next event can be read. The Workers
+ *   coordinator replays every event after `lastEventId`: its creating request subscribes only
+ *   after `start` came back over RPC, by when a fast runtime may have sent several.
  */
 import type { RuntimeGenerateRequestInput } from "../../shared/contract/generate-request.ts";
 import type { BucketPolicy } from "../rate-limit/token-bucket.ts";

@@ -106,6 +106,25 @@ describe("SSE ids and Last-Event-ID", () => {
     expect(JSON.parse(later.at(-1)!.data).status).toBe("succeeded");
   });
 
+  it("a runtime that sends before the edge answered the POST: the creating stream still carries every event, in order", async () => {
+    const manual = h.stub.nextManual();
+    const pending = post({}, { accept: "text/event-stream" });
+    const m = await manual;
+    // Sent as soon as the runtime has the request, before the edge has answered the POST (and so
+    // before the creating request subscribed to the generation).
+    m.send({ type: "accepted", data: { requestId: m.request.requestId!, queuePosition: 0 } });
+    m.send({ type: "progress", data: { step: 1, total: 3 } });
+    m.send({ type: "progress", data: { step: 2, total: 3 } });
+    const res = await pending;
+    expect(res.status).toBe(200);
+    await finishRun(m, 3);
+    const events = await reader(res).rest();
+    expect(events.map((e) => e.event)).toEqual(["queued", "progress", "progress", "progress", "image", "done"]);
+    expect(events.filter((e) => e.event === "progress").map((e) => JSON.parse(e.data).step)).toEqual([1, 2, 3]);
+    const ids = events.map((e) => Number(e.id));
+    ids.forEach((x, i) => i > 0 && expect(x).toBeGreaterThan(ids[i - 1]));
+  });
+
   it("a finished generation replays the latest progress, every image and the final event, then closes", async () => {
     const manual = h.stub.nextManual();
     const res = await post({}, { accept: "text/event-stream" });

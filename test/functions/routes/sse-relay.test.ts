@@ -57,4 +57,30 @@ describe("EventFeed", () => {
     for await (const e of feed.subscribe(64)) ids.push(e.id);
     expect(ids).toEqual([128, 194, 195, 256]);
   });
+
+  it("with retain 'all' replays every event after a Last-Event-ID, also once it has ended", async () => {
+    const feed = new EventFeed({ retain: "all" });
+    feed.push({ id: 1, event: "queued", data: {} as never });
+    feed.push({ id: 2, event: "queued", data: {} as never });
+    feed.push(progress(1, 64));
+    feed.push({ id: 65, event: "preview", data: {} as never });
+    feed.push(progress(2, 128));
+    feed.push({ id: 129, event: "preview", data: {} as never });
+    const live: number[] = [];
+    const early = feed.subscribe(0)[Symbol.asyncIterator]();
+    for (let i = 0; i < 6; i++) live.push((await early.next()).value!.id);
+    expect(live).toEqual([1, 2, 64, 65, 128, 129]);
+    feed.push(progress(3, 192));
+    feed.push({ id: 194, event: "image", data: { index: 0 } as never });
+    feed.push({ id: 256, event: "done", data: {} as never });
+    feed.push(progress(3, 300)); // after the final event: ignored
+    const after64: number[] = [];
+    for await (const e of feed.subscribe(64)) after64.push(e.id);
+    expect(after64).toEqual([65, 128, 129, 192, 194, 256]);
+    const all: number[] = [];
+    for await (const e of feed.subscribe(0)) all.push(e.id);
+    expect(all).toEqual([1, 2, 64, 65, 128, 129, 192, 194, 256]);
+    for (let r = await early.next(); !r.done; r = await early.next()) live.push(r.value.id);
+    expect(live).toEqual(all);
+  });
 });

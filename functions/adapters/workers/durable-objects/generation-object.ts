@@ -9,9 +9,14 @@
  * - an alarm checks the stream: a runtime silent for GENERATION_SILENCE_MS fails the generation
  *   (runtime_disconnected), and a generation whose object lost its memory (evicted, restarted)
  *   while it ran is failed explicitly instead of staying "running" for ever;
- * - subscribers get the events as a byte stream of JSON lines (RPC returns streams, not iterables).
+ * - subscribers get the events as a byte stream of JSON lines (RPC returns streams, not iterables),
+ *   from this object's own feed, which keeps every event of the generation (not only the latest
+ *   progress) and outlives the coordinator's hold on it: the creating request subscribes only after
+ *   start() came back over RPC, when a fast runtime's first events (or all of them) are already in,
+ *   and it still gets each one, in order.
  */
 import { DurableObject } from "cloudflare:workers";
+import { EventFeed } from "../../../coordinator/event-feed.ts";
 import { InProcessGenerationCoordinator } from "../../../coordinator/in-process-coordinator.ts";
 import { settleGeneration } from "../../../coordinator/settle.ts";
 import type { LiveGeneration, StartGeneration } from "../../../ports/generation-coordinator.ts";
@@ -52,6 +57,8 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
   readonly #coordinator: InProcessGenerationCoordinator;
   readonly #silenceMs: number;
   #state: Persisted | undefined;
+  /** Every event of the generation this instance started (memory only: a restarted object has none). */
+  #feed: EventFeed | undefined;
 
   constructor(ctx: DurableObjectState, env: WorkerEnv) {
     super(ctx, env);
@@ -65,6 +72,7 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
       runtime: this.#runtime,
       clock: Date.now,
       log: (message, error) => console.error(message, error instanceof Error ? error.message : ""),
+      newFeed: () => (this.#feed = new EventFeed({ retain: "all" })),
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.#state = await ctx.storage.get<Persisted>(STATE_KEY);
@@ -85,6 +93,8 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
     try {
       await this.#coordinator.start(input);
     } catch (e) {
+      // Refused: nothing ran; a subscriber gets the stored (failed) record instead.
+      this.#feed = undefined;
       this.#save({ ...this.#state!, ended: true });
       await this.ctx.storage.deleteAlarm();
       if (e instanceof RuntimeCallError) {
@@ -104,13 +114,15 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
     return { ok: true };
   }
 
-  /** The events after `lastEventId` as JSON lines; null when this object does not hold the generation live. */
+  /**
+   * The events after `lastEventId` as JSON lines, live until the end (or, once ended, the whole
+   * log); null when this object has no events of the generation (never started here, refused, or
+   * its memory is gone): the caller then replays the stored record.
+   */
   async subscribe(lastEventId: number): Promise<ReadableStream<Uint8Array> | null> {
-    const id = this.#state?.input.generation.id;
-    if (!id) return null;
-    const events = await this.#coordinator.subscribe(id, { lastEventId });
-    if (!events) return null;
-    const iterator = events[Symbol.asyncIterator]();
+    const feed = this.#feed;
+    if (!this.#state || !feed) return null;
+    const iterator = feed.subscribe(lastEventId)[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -159,7 +171,7 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
 
   /** Persists the live state after every event until the end. */
   async #follow(id: string): Promise<void> {
-    const events = await this.#coordinator.subscribe(id);
+    const events = this.#feed?.subscribe(0);
     if (events) {
       for await (const ev of events) {
         const live = await this.#coordinator.current(id);
