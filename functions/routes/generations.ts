@@ -6,6 +6,7 @@ import type { EdgeEnv } from "../env.ts";
 import { ApiError, invalidRequest, notFound } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { CreateGenerationSchema } from "../schemas/generation.ts";
+import { encodeCursor, ListGenerationsQuerySchema, type GenerationListView } from "../schemas/list.ts";
 import type { GenerationService } from "../services/generations/generation-service.ts";
 import { generationPath, generationView } from "../services/generations/generation-view.ts";
 import type { StoredResponse } from "../stores/idempotency-store.ts";
@@ -87,6 +88,19 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
       return c.json(generationView(now), 202);
     }
     return c.json(generationView(record), 202);
+  });
+
+  app.get("/", async (c) => {
+    const query = ListGenerationsQuerySchema.safeParse(c.req.query());
+    if (!query.success) throw invalidRequest(fieldErrorsOf(query.error));
+    const { limit, cursor, identityId, status } = query.data;
+    const page = await d.service.list(
+      c.get("principal").userId,
+      { ...(identityId !== undefined ? { identityId } : {}), ...(status !== undefined ? { status } : {}) },
+      { limit, ...(cursor ? { after: cursor } : {}) },
+    );
+    const body: GenerationListView = { data: page.items.map(generationView), nextCursor: page.next ? encodeCursor(page.next) : null };
+    return c.json(body);
   });
 
   app.get("/:id", async (c) => {

@@ -3,6 +3,8 @@ import type { EdgeEnv } from "../env.ts";
 import { invalidRequest } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { readPhotos } from "../photos/read-photos.ts";
+import { encodeCursor, ListIdentitiesQuerySchema, type IdentityListView } from "../schemas/list.ts";
+import { fieldErrorsOf } from "../../shared/contract/problem.ts";
 import { identityView } from "../services/identities/identity-view.ts";
 import { readPrecomputedFace } from "../services/identities/precomputed-face.ts";
 import type { IdentityService } from "../services/identities/identity-service.ts";
@@ -25,6 +27,15 @@ export function identityRoutes(d: IdentityRoutesDeps): Hono<EdgeEnv> {
     const { identity, created } = face ? await d.service.registerFace(userId, face) : await d.service.register(userId, await readPhotos(contentType, body));
     c.header("Location", `/v1/identities/${identity.id}`);
     return c.json(identityView(identity), created ? 201 : 200);
+  });
+
+  app.get("/", async (c) => {
+    const query = ListIdentitiesQuerySchema.safeParse(c.req.query());
+    if (!query.success) throw invalidRequest(fieldErrorsOf(query.error));
+    const { limit, cursor } = query.data;
+    const page = await d.service.list(c.get("principal").userId, { limit, ...(cursor ? { after: cursor } : {}) });
+    const body: IdentityListView = { data: page.items.map(identityView), nextCursor: page.next ? encodeCursor(page.next) : null };
+    return c.json(body);
   });
 
   app.get("/:id", async (c) => {

@@ -17,7 +17,13 @@ import { rateLimitItem } from "../../rate-limit/headers.ts";
 import { costPolicy, generationCost, inFlightPolicy } from "../../rate-limit/key-limits.ts";
 import { RuntimeCallError } from "../../runtime-client/runtime-call-error.ts";
 import type { CreateGenerationBody } from "../../schemas/generation.ts";
-import { TERMINAL_STATUSES, type GenerationRecord, type GenerationStore } from "../../stores/generation-store.ts";
+import {
+  TERMINAL_STATUSES,
+  type GenerationRecord,
+  type GenerationStatus,
+  type GenerationStore,
+} from "../../stores/generation-store.ts";
+import type { Page, PageRequest } from "../../stores/page.ts";
 import type { IdentityStore } from "../../stores/identity-store.ts";
 import type { RateLimitStore } from "../../stores/rate-limit-store.ts";
 import type { ResultImageStore } from "../../stores/result-image-store.ts";
@@ -26,6 +32,8 @@ import { replayStored } from "./replay-stored.ts";
 import { mapKeypoints } from "./map-keypoints.ts";
 import { randomSeed as defaultRandomSeed, resolveSettings } from "./resolve-settings.ts";
 import { runtimeProblem } from "./runtime-problems.ts";
+
+const UNFINISHED_STATUSES: readonly GenerationStatus[] = ["queued", "running"];
 
 /** Retry-After of a 429 too_many_concurrent_generations: a slot frees when a generation ends. */
 export const IN_FLIGHT_RETRY_SECONDS = 5;
@@ -176,11 +184,36 @@ export class GenerationService {
   async get(userId: string, id: string): Promise<GenerationState> {
     const record = await this.#d.generations.get(userId, id);
     if (!record) throw notFound("generation_not_found", "Generation");
+    return this.#withLiveState(record);
+  }
+
+  /**
+   * The user's generations, newest first, one page; each as get() shows it (an unfinished one with
+   * its coordinator's live state). A `status` of queued or running is the live status: the store
+   * keeps both as unfinished, so such a page is filtered after the overlay and may hold fewer than
+   * `limit` generations while `next` still points on.
+   */
+  async list(userId: string, filter: { identityId?: string; status?: GenerationStatus }, page: PageRequest): Promise<Page<GenerationState>> {
+    const live = filter.status !== undefined && !TERMINAL_STATUSES.has(filter.status);
+    const stored = await this.#d.generations.list(
+      userId,
+      {
+        ...(filter.identityId !== undefined ? { identityId: filter.identityId } : {}),
+        ...(filter.status !== undefined ? { statuses: live ? UNFINISHED_STATUSES : [filter.status] } : {}),
+      },
+      page,
+    );
+    const items = await Promise.all(stored.items.map((r) => this.#withLiveState(r)));
+    return { items: live ? items.filter((g) => g.status === filter.status) : items, next: stored.next };
+  }
+
+  /** An unfinished record with its coordinator's live status, queue position, progress and images. */
+  async #withLiveState(record: GenerationRecord): Promise<GenerationState> {
     if (TERMINAL_STATUSES.has(record.status)) return record;
-    const live = await this.#d.coordinator.current(id);
+    const live = await this.#d.coordinator.current(record.id);
     if (!live) {
       // Ended between the two reads: the store has the outcome now.
-      return (await this.#d.generations.get(userId, id)) ?? record;
+      return (await this.#d.generations.get(record.userId, record.id)) ?? record;
     }
     return {
       ...record,

@@ -11,7 +11,8 @@ import { ApiError, notFound } from "../../errors/api-error.ts";
 import { intakeProblem } from "../../photos/intake-errors.ts";
 import type { PhotoAnalyser, PhotoAnalysis } from "../../ports/photo-analysis.ts";
 import { TERMINAL_STATUSES, type GenerationStore } from "../../stores/generation-store.ts";
-import type { IdentityRecord, IdentityStore } from "../../stores/identity-store.ts";
+import type { IdentityRecord, IdentityStore, IdentitySummary } from "../../stores/identity-store.ts";
+import type { Page, PageRequest } from "../../stores/page.ts";
 import type { ResultImageStore } from "../../stores/result-image-store.ts";
 import { averageEmbeddings, MixedEmbeddingPacksError } from "./average-embeddings.ts";
 import { findMismatchedPhoto } from "./face-match.ts";
@@ -91,6 +92,11 @@ export class IdentityService {
       createdMs: this.#deps.clock(),
     });
     return { identity: stored, created: inserted };
+  }
+
+  /** The user's identities, newest first, one page (no embeddings: the store does not read them). */
+  list(userId: string, page: PageRequest): Promise<Page<IdentitySummary>> {
+    return this.#deps.store.list(userId, page);
   }
 
   async get(userId: string, id: string): Promise<IdentityRecord> {

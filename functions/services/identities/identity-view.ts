@@ -1,8 +1,8 @@
 import type { IdentityView } from "../../schemas/identity.ts";
-import type { IdentityRecord } from "../../stores/identity-store.ts";
+import type { IdentitySummary } from "../../stores/identity-store.ts";
 
 /** The public representation: never the embedding. */
-export function identityView(r: IdentityRecord): IdentityView {
+export function identityView(r: IdentitySummary): IdentityView {
   return {
     id: r.id,
     face: {
