@@ -10,6 +10,7 @@ const WORKERS_CONTRACT_SUITES = [
   "test/functions/middleware/idempotency.test.ts",
   "test/functions/middleware/rate-limit.test.ts",
   "test/functions/middleware/auth-failures.test.ts",
+  "test/functions/routes/lists.test.ts",
 ];
 const migrationsDir = fileURLToPath(new URL("./migrations", import.meta.url));
 // Everything offline: Miniflare would otherwise fetch Cloudflare's request.cf data.
