@@ -15,6 +15,8 @@ import { DEFAULT_MAX_IN_FLIGHT } from "../rate-limit/key-limits.ts";
 import { GENERATION_LIMITS } from "../../shared/contract/limits.ts";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/dispatcher.ts";
 import { CreateIdentityFaceJsonSchema, CreateIdentityJsonSchema, CreateIdentityMultipartSchema, IdentitySchema } from "../schemas/identity.ts";
+import { GenerationListSchema, IdentityListSchema, LIST_LIMIT } from "../schemas/list.ts";
+import { GENERATION_STATUSES } from "../stores/generation-store.ts";
 
 type Json = Record<string, unknown>;
 
@@ -124,6 +126,26 @@ const common = {
 
 const pathId = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 
+/** The list reads' paging parameters. */
+const pageParams = [
+  {
+    name: "limit",
+    in: "query",
+    required: false,
+    schema: { type: "integer", minimum: LIST_LIMIT.min, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default },
+    description: "At most this many items.",
+  },
+  {
+    name: "cursor",
+    in: "query",
+    required: false,
+    schema: { type: "string" },
+    description: "The previous page's `nextCursor` (opaque). Pages are positions in the newest-first order, so rows added meanwhile neither repeat nor shift later pages.",
+  },
+];
+const listProblem = (fields: string) =>
+  problem(`\`invalid_request\` naming the field (\`errors[].path\`): ${fields}, or a parameter this list does not take.`);
+
 export function buildOpenApiDocument(info: { version: string; serverUrl?: string }): Json {
   const eventSchemas = Object.fromEntries(
     Object.entries(GENERATION_EVENT_SCHEMAS)
@@ -140,6 +162,8 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         Problem: EdgeProblemSchema,
         Identity: IdentitySchema,
         Generation: GenerationSchema,
+        IdentityList: IdentityListSchema,
+        GenerationList: GenerationListSchema,
         WebhookEvent: WebhookEventSchema,
         ...eventSchemas,
       },
@@ -180,6 +204,16 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         },
       },
       "/v1/identities": {
+        get: {
+          summary: "The key's user's identities, newest first",
+          description: `One page (\`limit\`, default ${LIST_LIMIT.default}) of identities as GET /v1/identities/{id} shows them (never the embedding); \`nextCursor\` fetches the next.`,
+          parameters: pageParams,
+          responses: {
+            "200": json("A page of identities.", "IdentityList", rateLimitHeaders),
+            "400": listProblem("`limit` outside 1..100 or not an integer, `cursor` not one this API gave"),
+            ...common,
+          },
+        },
         post: {
           summary: "Register an identity from one to four photos",
           description:
@@ -240,6 +274,23 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
         },
       },
       "/v1/generations": {
+        get: {
+          summary: "The key's user's generations, newest first",
+          description:
+            `One page (\`limit\`, default ${LIST_LIMIT.default}) of generations as GET /v1/generations/{id} shows them (a queued or ` +
+            "running one with its live status, progress and images so far); `nextCursor` fetches the next. `status=queued` or " +
+            "`running` filters by the live status, so such a page may hold fewer than `limit` while `nextCursor` still points on.",
+          parameters: [
+            { name: "identityId", in: "query", required: false, schema: { type: "string" }, description: "Only generations of this identity (as the face)." },
+            { name: "status", in: "query", required: false, schema: { type: "string", enum: [...GENERATION_STATUSES] }, description: "Only generations with this status." },
+            ...pageParams,
+          ],
+          responses: {
+            "200": json("A page of generations.", "GenerationList", rateLimitHeaders),
+            "400": listProblem("`limit` outside 1..100 or not an integer, `cursor` not one this API gave, `status` not a status, an empty `identityId`"),
+            ...common,
+          },
+        },
         post: {
           summary: "Generate images of an identity",
           description:

@@ -96,7 +96,116 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The key's user's identities, newest first
+         * @description One page (`limit`, default 20) of identities as GET /v1/identities/{id} shows them (never the embedding); `nextCursor` fetches the next.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description At most this many items. */
+                    limit?: number;
+                    /** @description The previous page's `nextCursor` (opaque). Pages are positions in the newest-first order, so rows added meanwhile neither repeat nor shift later pages. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of identities. */
+                200: {
+                    headers: {
+                        /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
+                        "RateLimit-Policy"?: string;
+                        /** @description draft-10 state of the policies this request touched: `"requests";r=59;t=1` (remaining, seconds until full); POST /v1/generations adds the `cost` and `inflight` items. */
+                        RateLimit?: string;
+                        /** @description Older draft: request bucket capacity. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Older draft: requests left now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Older draft: seconds until the request bucket is full. */
+                        "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IdentityList"];
+                    };
+                };
+                /** @description `invalid_request` naming the field (`errors[].path`): `limit` outside 1..100 or not an integer, `cursor` not one this API gave, or a parameter this list does not take. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key (code `unauthorized`). */
+                401: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
+                429: {
+                    headers: {
+                        /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
+                        "RateLimit-Policy"?: string;
+                        /** @description draft-10 state of the policies this request touched: `"requests";r=59;t=1` (remaining, seconds until full); POST /v1/generations adds the `cost` and `inflight` items. */
+                        RateLimit?: string;
+                        /** @description Older draft: request bucket capacity. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Older draft: requests left now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Older draft: seconds until the request bucket is full. */
+                        "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Register an identity from one to four photos
@@ -491,7 +600,120 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The key's user's generations, newest first
+         * @description One page (`limit`, default 20) of generations as GET /v1/generations/{id} shows them (a queued or running one with its live status, progress and images so far); `nextCursor` fetches the next. `status=queued` or `running` filters by the live status, so such a page may hold fewer than `limit` while `nextCursor` still points on.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only generations of this identity (as the face). */
+                    identityId?: string;
+                    /** @description Only generations with this status. */
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                    /** @description At most this many items. */
+                    limit?: number;
+                    /** @description The previous page's `nextCursor` (opaque). Pages are positions in the newest-first order, so rows added meanwhile neither repeat nor shift later pages. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of generations. */
+                200: {
+                    headers: {
+                        /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
+                        "RateLimit-Policy"?: string;
+                        /** @description draft-10 state of the policies this request touched: `"requests";r=59;t=1` (remaining, seconds until full); POST /v1/generations adds the `cost` and `inflight` items. */
+                        RateLimit?: string;
+                        /** @description Older draft: request bucket capacity. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Older draft: requests left now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Older draft: seconds until the request bucket is full. */
+                        "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenerationList"];
+                    };
+                };
+                /** @description `invalid_request` naming the field (`errors[].path`): `limit` outside 1..100 or not an integer, `cursor` not one this API gave, `status` not a status, an empty `identityId`, or a parameter this list does not take. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key (code `unauthorized`). */
+                401: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Method not allowed on this path (code `method_not_allowed`); see Allow. */
+                405: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description The methods this path takes. */
+                        Allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (code `rate_limited`, `policy: "requests"`; or `auth_rate_limited` after too many failed authentications from one client address); see Retry-After and RateLimit. */
+                429: {
+                    headers: {
+                        /** @description draft-ietf-httpapi-ratelimit-headers-10: the key's policies, e.g. `"requests";q=60;w=60, "cost";q=943718400;w=7, "inflight";q=4;qu="concurrent-requests"` (requests per window; generation cost = steps x width x height x images per window; generations queued or running at once). */
+                        "RateLimit-Policy"?: string;
+                        /** @description draft-10 state of the policies this request touched: `"requests";r=59;t=1` (remaining, seconds until full); POST /v1/generations adds the `cost` and `inflight` items. */
+                        RateLimit?: string;
+                        /** @description Older draft: request bucket capacity. */
+                        "RateLimit-Limit"?: number;
+                        /** @description Older draft: requests left now. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Older draft: seconds until the request bucket is full. */
+                        "RateLimit-Reset"?: number;
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Storage busy (code `storage_busy`, `retryable: true`); retry after Retry-After. */
+                503: {
+                    headers: {
+                        /** @description This request's id (the client's X-Request-Id when well-formed); also `requestId` in problem bodies and the access log. */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying. */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Generate images of an identity
@@ -1600,6 +1822,16 @@ export interface components {
                 self: string;
                 cancel: string;
             };
+        };
+        IdentityList: {
+            data: components["schemas"]["Identity"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        GenerationList: {
+            data: components["schemas"]["Generation"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         /** @description A webhook delivery's body. */
         WebhookEvent: {

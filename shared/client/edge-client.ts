@@ -6,13 +6,17 @@
  * exponential backoff with jitter), and resumes a dropped event stream with Last-Event-ID.
  */
 import { readSseStream } from "../contract/sse.ts";
-import type { components } from "./api-types.ts";
+import type { components, paths } from "./api-types.ts";
 
 export type Generation = components["schemas"]["Generation"];
 export type Identity = components["schemas"]["Identity"];
 export type CreateGeneration = components["schemas"]["CreateGeneration"];
 export type Problem = components["schemas"]["Problem"];
 export type WebhookEvent = components["schemas"]["WebhookEvent"];
+export type IdentityList = components["schemas"]["IdentityList"];
+export type GenerationList = components["schemas"]["GenerationList"];
+export type GenerationListQuery = NonNullable<paths["/v1/generations"]["get"]["parameters"]["query"]>;
+export type PageQuery = NonNullable<paths["/v1/identities"]["get"]["parameters"]["query"]>;
 
 /** A generation event from the stream, with its id (for Last-Event-ID). */
 export type GenerationStreamEvent =
@@ -75,6 +79,11 @@ export class EdgeClient {
     return this.#json<Identity>(`/v1/identities/${encodeURIComponent(id)}`, () => ({ method: "GET" }));
   }
 
+  /** One page of the user's identities, newest first; pass `nextCursor` back as `cursor` for the next. */
+  listIdentities(query: PageQuery = {}): Promise<IdentityList> {
+    return this.#json<IdentityList>(`/v1/identities${queryString(query)}`, () => ({ method: "GET" }));
+  }
+
   async deleteIdentity(id: string): Promise<void> {
     await this.#send(`/v1/identities/${encodeURIComponent(id)}`, () => ({ method: "DELETE" }));
   }
@@ -98,6 +107,11 @@ export class EdgeClient {
 
   getGeneration(id: string): Promise<Generation> {
     return this.#json<Generation>(`/v1/generations/${encodeURIComponent(id)}`, () => ({ method: "GET" }));
+  }
+
+  /** One page of the user's generations, newest first, optionally of one identity or one status. */
+  listGenerations(query: GenerationListQuery = {}): Promise<GenerationList> {
+    return this.#json<GenerationList>(`/v1/generations${queryString(query)}`, () => ({ method: "GET" }));
   }
 
   cancelGeneration(id: string): Promise<Generation> {
@@ -188,4 +202,12 @@ export class EdgeClient {
       throw new EdgeApiError(res.status, problem);
     }
   }
+}
+
+/** `?a=1&b=x` of the defined values ("" when none). */
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : "";
 }

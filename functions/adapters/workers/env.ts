@@ -16,6 +16,10 @@ export interface WorkerEnv {
   readonly USER_LIMITER: DurableObjectNamespace<UserLimiter>;
   /** One object per generation: owns the runtime stream and fans its events out. */
   readonly GENERATION: DurableObjectNamespace<GenerationObject>;
+  /** The web app's files (wrangler.toml [assets], built by web/server/workers-assets-build.ts); absent: no web app. */
+  readonly ASSETS?: Fetcher;
+  /** The runtime's face pack (a var; default lite): precomputed faces must be of it, and the web app serves its models. */
+  readonly FACE_PACK?: string;
   /** The GPU runtime's base URL (a var in wrangler.toml). */
   readonly RUNTIME_URL: string;
   /** Bearer token the runtime expects (`wrangler secret put RUNTIME_TOKEN`; .dev.vars locally). */

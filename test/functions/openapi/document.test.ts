@@ -68,6 +68,20 @@ describe("OpenAPI document", () => {
     expect(Object.keys(doc.webhooks)).toEqual(["generation.succeeded", "generation.failed", "generation.cancelled"]);
   });
 
+  it("documents the list reads: paging parameters from the API's bounds, filters, the page schemas", () => {
+    const identities = doc.paths["/v1/identities"].get;
+    const generations = doc.paths["/v1/generations"].get;
+    expect(identities.parameters.map((p: { name: string }) => p.name)).toEqual(["limit", "cursor"]);
+    expect(generations.parameters.map((p: { name: string }) => p.name)).toEqual(["identityId", "status", "limit", "cursor"]);
+    expect(identities.parameters[0].schema).toEqual({ type: "integer", minimum: 1, maximum: 100, default: 20 });
+    expect(generations.parameters[1].schema.enum).toEqual(["queued", "running", "succeeded", "failed", "cancelled"]);
+    expect(identities.responses["200"].content["application/json"].schema.$ref).toBe("#/components/schemas/IdentityList");
+    expect(generations.responses["200"].content["application/json"].schema.$ref).toBe("#/components/schemas/GenerationList");
+    expect(doc.components.schemas.IdentityList.required).toEqual(["data", "nextCursor"]);
+    expect(doc.components.schemas.GenerationList.properties.data.items.$ref).toBe("#/components/schemas/Generation");
+    expect(generations.responses["400"].description).toContain("invalid_request");
+  });
+
   it("renders a docs page listing the operations", () => {
     const html = renderDocsPage(doc);
     expect(html).toContain("/v1/generations/{id}/cancel");

@@ -42,6 +42,22 @@ describe("EdgeClient", () => {
     await expect(client.getGeneration(g.id)).rejects.toMatchObject({ status: 404, code: "generation_not_found" });
   });
 
+  it("lists identities and generations page by page with the cursor", async () => {
+    h.stub.behaviour = "complete";
+    const client = new EdgeClient({ baseUrl: h.url, apiKey: await h.createKey("client-lists", BIG) });
+    const identity = await client.createIdentity([await readFace("astronaut.png")]);
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await client.createGeneration({ identityId: identity.id, prompt: "p", width: 64, height: 64, steps: 2 }, { waitSeconds: 30 }));
+    expect((await client.listIdentities()).data.map((i) => i.id)).toEqual([identity.id]);
+    const first = await client.listGenerations({ identityId: identity.id, limit: 2 });
+    expect(first.data).toHaveLength(2);
+    const second = await client.listGenerations({ identityId: identity.id, limit: 2, cursor: first.nextCursor! });
+    expect(second.nextCursor).toBeNull();
+    expect(new Set([...first.data, ...second.data].map((g) => g.id))).toEqual(new Set(made.map((g) => g.id)));
+    expect((await client.listGenerations({ status: "failed" })).data).toEqual([]);
+    await expect(client.listGenerations({ limit: 0 })).rejects.toMatchObject({ status: 400, code: "invalid_request" });
+  });
+
   it("a POST whose answer was lost is retried with the same Idempotency-Key: one generation", async () => {
     h.stub.behaviour = "complete";
     const before = h.stub.requests.length;
