@@ -4,6 +4,10 @@
  * migrations/*.sql to the local D1, then runs `wrangler dev` (workerd, offline) with local D1, KV, R2
  * and Durable Object state persisted under <DATA_DIR>/workers, until it is signalled.
  *
+ * The web app at / comes from the Worker's static assets, built first (web/server/workers-assets-build.ts)
+ * with the runtime's face pack (RUNTIME_FACE_PACK, RUNTIME_FACE_PACK_DIR; default lite), which the
+ * Worker is told as its FACE_PACK var: the embeddings the page makes are the ones it accepts.
+ *
  * The runtime token and the embedding key reach the Worker as secrets through an env file written
  * with mode 0600 (never on a command line); deployed, they are `wrangler secret put RUNTIME_TOKEN`
  * and `wrangler secret put EMBEDDING_KEY`.
@@ -15,6 +19,7 @@ import { pathToFileURL } from "node:url";
 import { apiKeyMatchesHash, parseApiKey } from "../functions/api-keys/api-key.ts";
 import { issueApiKey } from "../functions/api-keys/issue-api-key.ts";
 import { embeddingKeyText } from "../functions/adapters/node/sqlite/data-files.ts";
+import { ensureWorkersAssets, facePackFromEnv } from "../web/server/workers-assets-build.ts";
 import { fromHex } from "../functions/crypto/sha256.ts";
 import {
   applyLocalMigrations,
@@ -60,6 +65,8 @@ async function main(): Promise<void> {
   const stateDir = workersStateDir(dataDir);
   await mkdir(stateDir, { recursive: true });
   await applyLocalMigrations(stateDir);
+  const facePack = facePackFromEnv({ FACE_PACK: env.RUNTIME_FACE_PACK, FACE_PACK_DIR: env.RUNTIME_FACE_PACK_DIR });
+  await ensureWorkersAssets({ facePack });
   const secrets = join(stateDir, ".dev.vars");
   // Embeddings encrypted at rest as on the Node edge: EMBEDDING_KEY from the environment, else a key
   // file made once under data/workers (0600).
@@ -81,6 +88,8 @@ async function main(): Promise<void> {
       secrets,
       "--var",
       `RUNTIME_URL:${env.RUNTIME_URL ?? "http://127.0.0.1:8788"}`,
+      "--var",
+      `FACE_PACK:${facePack.pack}`,
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",

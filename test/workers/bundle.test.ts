@@ -1,21 +1,32 @@
 /**
  * `wrangler deploy --dry-run --outdir` builds the Worker offline: the bundle stays under Workers'
- * free-plan limit (3 MB gzipped) and holds no onnxruntime and no Node-only module.
+ * free-plan limit (3 MB gzipped) and holds no onnxruntime and no Node-only module. The web app's
+ * static assets (wrangler.toml [assets]) travel beside it, not in it, each under the 25 MiB asset limit.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { expect, it } from "vitest";
 import { REPO_ROOT, WRANGLER_BIN, wranglerEnv } from "../../functions/cli/workers-local.ts";
+import { WORKERS_ASSET_MAX_BYTES } from "../../functions/adapters/workers/web-assets-manifest.ts";
+import { DEFAULT_WORKERS_ASSETS_DIR, ensureWorkersAssets } from "../../web/server/workers-assets-build.ts";
+import { litePackDir } from "../shared/face/lite-pack.ts";
 
 const FREE_PLAN_GZIP_LIMIT = 3 * 1024 * 1024;
 
-it("builds offline under 3 MB gzipped, without onnxruntime, better-sqlite3 or sharp", async () => {
+it("builds offline under 3 MB gzipped, without onnxruntime, better-sqlite3 or sharp, with the web app as assets of at most 25 MiB each", async () => {
   const outdir = await mkdtemp(join(tmpdir(), "worker-bundle-"));
   try {
+    const { manifest } = await ensureWorkersAssets({ facePack: { pack: "lite", dir: await litePackDir() } });
+    const assets = (await readdir(DEFAULT_WORKERS_ASSETS_DIR, { recursive: true })).map((p) => join(DEFAULT_WORKERS_ASSETS_DIR, p));
+    const sizes = await Promise.all(assets.map(async (p) => ({ p, st: await stat(p) })));
+    const files = sizes.filter(({ st }) => st.isFile());
+    expect(files.length).toBeGreaterThan(manifest.facePack.files.length + 2);
+    for (const { p, st } of files) expect(st.size, p).toBeLessThanOrEqual(WORKERS_ASSET_MAX_BYTES);
+
     const { stdout } = await promisify(execFile)(WRANGLER_BIN, ["deploy", "--dry-run", "--outdir", outdir], {
       cwd: REPO_ROOT,
       env: wranglerEnv(),

@@ -21,7 +21,7 @@ export interface NodeWebAssetsOptions {
   readonly outDir?: string;
 }
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
@@ -31,7 +31,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".wasm": "application/wasm",
 };
 
-function contentType(name: string): string {
+export function contentType(name: string): string {
   return CONTENT_TYPES[/\.[a-z]+$/.exec(name)?.[0] ?? ""] ?? "application/octet-stream";
 }
 
@@ -44,7 +44,17 @@ export function onnxruntimeWebDist(): { dir: string; version: string } {
 }
 
 /** Only the files the `webgpu` build loads (it runs both its WebGPU and its wasm provider from them). */
-const ORT_FILES = new Set(["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]);
+export const ORT_FILES: ReadonlySet<string> = new Set(["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]);
+
+/** The files of a face pack the page loads. */
+export function facePackFileNames(pack: FacePackName): string[] {
+  return pack === "lite" ? Object.keys(LITE_PACK_SHA256) : [ANTELOPEV2_FILES.detector, ANTELOPEV2_FILES.recognizer];
+}
+
+/** The sha256 the page is told for a pack file: the lite pack's pins, so a damaged file on disk fails in the browser too. */
+export function facePackFileSha256(pack: FacePackName, name: string, bytes: Uint8Array): string {
+  return pack === "lite" ? LITE_PACK_SHA256[name]! : createHash("sha256").update(bytes).digest("hex");
+}
 
 export function nodeWebAppAssets(options: NodeWebAssetsOptions): WebAppAssets {
   const outDir = options.outDir ?? DEFAULT_WEB_OUT_DIR;
@@ -70,7 +80,7 @@ export function nodeWebAppAssets(options: NodeWebAssetsOptions): WebAppAssets {
     return body && { body, contentType: contentType(name) };
   };
 
-  const packFileNames = options.facePack.pack === "lite" ? Object.keys(LITE_PACK_SHA256) : [ANTELOPEV2_FILES.detector, ANTELOPEV2_FILES.recognizer];
+  const packFileNames = facePackFileNames(options.facePack.pack);
   let pack: Promise<{ pack: FacePackName; files: WebFacePackFile[] }> | null = null;
   const facePack = () =>
     (pack ??= (async () => {
@@ -79,9 +89,7 @@ export function nodeWebAppAssets(options: NodeWebAssetsOptions): WebAppAssets {
         const path = join(options.facePack.dir, name);
         if (!existsSync(path)) continue;
         const bytes = (await cached(path))!;
-        // The lite pack's pins are what the page checks, so a damaged file on disk fails in the browser too.
-        const sha256 = options.facePack.pack === "lite" ? LITE_PACK_SHA256[name]! : createHash("sha256").update(bytes).digest("hex");
-        files.push({ name, sha256, bytes: bytes.byteLength });
+        files.push({ name, sha256: facePackFileSha256(options.facePack.pack, name, bytes), bytes: bytes.byteLength });
       }
       return { pack: options.facePack.pack, files };
     })());
@@ -89,13 +97,16 @@ export function nodeWebAppAssets(options: NodeWebAssetsOptions): WebAppAssets {
   return {
     page: async () => (await appAsset("index.html"))!,
     appFile: (name) => (name === "index.html" || name === "build.json" ? Promise.resolve(null) : appAsset(name)),
-    ortVersion: ort.version,
+    ortVersion: () => Promise.resolve(ort.version),
     ortFile: async (name) => {
       if (!ORT_FILES.has(name)) return null;
       const body = await cached(join(ort.dir, name));
       return body && { body, contentType: contentType(name) };
     },
     facePack,
-    faceModel: async (name) => ((await facePack()).files.some((f) => f.name === name) ? cached(join(options.facePack.dir, name)) : null),
+    faceModel: async (name) => {
+      const body = (await facePack()).files.some((f) => f.name === name) ? await cached(join(options.facePack.dir, name)) : null;
+      return body && { body, contentType: "application/octet-stream" };
+    },
   };
 }
