@@ -56,7 +56,7 @@ beforeAll(async () => {
   packDir = await litePackDir();
   await ensureWorkersAssets({ facePack: { pack: "lite", dir: packDir } });
   // No runtime: the web app and precomputed faces never reach it.
-  edge = await startWorkerEdge({ runtimeUrl: "http://127.0.0.1:9", runtimeToken: "web-app-test-token" });
+  edge = await startWorkerEdge({ runtimeUrl: "http://127.0.0.1:9", runtimeToken: "web-app-test-token", vars: { ACCESS_LOG: "0" } });
 }, 300_000);
 
 afterAll(async () => {
