@@ -8,6 +8,7 @@ import type { WorkerEnv } from "./adapters/workers/env.ts";
 
 export { UserLimiter } from "./adapters/workers/durable-objects/user-limiter.ts";
 export { GenerationObject } from "./adapters/workers/durable-objects/generation-object.ts";
+export { WebhookDispatcherObject } from "./adapters/workers/durable-objects/webhook-dispatcher-object.ts";
 
 let built: { env: WorkerEnv; edge: EdgeApp } | undefined;
 

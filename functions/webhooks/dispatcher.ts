@@ -3,7 +3,8 @@
  * marks it delivered, anything else (status, timeout, refused address) schedules a retry after an
  * exponential backoff with full jitter, up to `maxAttempts`. Deliveries are read back from the
  * store on every round, so what a stopped process left pending goes out after the next start.
- * Platform-free: fetch, timers, WebCrypto.
+ * Platform-free: fetch, timers, WebCrypto. On Node its own timer runs the rounds (start/kick); a
+ * platform with a durable scheduler calls deliverDue instead (Workers: a Durable Object's alarm).
  */
 import type { GenerationWebhook } from "../ports/generation-coordinator.ts";
 import { generationView } from "../services/generations/generation-view.ts";
@@ -16,7 +17,8 @@ import { checkWebhookUrl, type ResolveHost } from "./ssrf.ts";
 export interface WebhookDispatcherOptions {
   readonly outbox: WebhookOutboxStore;
   readonly apiKeys: ApiKeyStore;
-  readonly resolveHost: ResolveHost;
+  /** null where the platform cannot resolve names (Workers): see checkWebhookUrl. */
+  readonly resolveHost: ResolveHost | null;
   readonly allowPrivate: boolean;
   readonly newId: (prefix: string) => string;
   readonly clock?: () => number;
@@ -32,6 +34,9 @@ export interface WebhookDispatcherOptions {
   readonly random?: () => number;
   readonly log?: (message: string, error?: unknown) => void;
 }
+
+/** Deliveries attempted at once per round. */
+const ROUND_SIZE = 20;
 
 export const WEBHOOK_EVENT_TYPES = ["generation.succeeded", "generation.failed", "generation.cancelled"] as const;
 
@@ -101,14 +106,19 @@ export class WebhookDispatcher {
   /**
    * At start, after the store failed what a previous process left unfinished: armed deliveries
    * whose generation has ended are completed from its record (a deleted one is given up).
+   * `endedBeforeMs`: only generations that ended by then (a sweep while generations still end, so
+   * as not to race the coordinator's own enqueue of one that just ended).
    */
-  async recoverArmed(generations: Pick<GenerationStore, "get">): Promise<number> {
+  async recoverArmed(generations: Pick<GenerationStore, "get">, opts: { endedBeforeMs?: number } = {}): Promise<number> {
     let recovered = 0;
     for (const d of await this.#o.outbox.armed(1000)) {
       const record = d.userId && d.generationId ? await generations.get(d.userId, d.generationId) : undefined;
       if (!record) {
         await this.#o.outbox.markFailed(d.id, 0, this.#clock(), "the generation no longer exists");
-      } else if (TERMINAL_STATUSES.has(record.status)) {
+      } else if (
+        TERMINAL_STATUSES.has(record.status) &&
+        (opts.endedBeforeMs === undefined || (record.finishedMs ?? Number.POSITIVE_INFINITY) <= opts.endedBeforeMs)
+      ) {
         await this.enqueue(record, { url: d.url, keyId: d.keyId });
         recovered++;
       }
@@ -137,7 +147,7 @@ export class WebhookDispatcher {
     }
     clearTimeout(this.#timer);
     this.#running = this.#round()
-      .catch((e: unknown) => this.#o.log?.("webhook round failed", e))
+      .then(() => undefined, (e: unknown) => this.#o.log?.("webhook round failed", e))
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
@@ -161,13 +171,22 @@ export class WebhookDispatcher {
     this.#timer = setTimeout(() => this.kick(), wait);
   }
 
-  async #round(): Promise<void> {
-    const due = await this.#o.outbox.due(this.#clock(), 20);
-    if (due.length === 0) return;
+  /**
+   * One round without the timer, for a platform that schedules rounds itself: attempts the due
+   * deliveries (up to 20 at once) and stores each outcome; returns how many were attempted.
+   */
+  deliverDue(): Promise<number> {
+    return this.#round();
+  }
+
+  async #round(): Promise<number> {
+    const due = await this.#o.outbox.due(this.#clock(), ROUND_SIZE);
+    if (due.length === 0) return 0;
     await Promise.all(due.map((d) => this.#attempt(d)));
     const listeners = [...this.#listeners];
     this.#listeners.clear();
     for (const l of listeners) l();
+    return due.length;
   }
 
   async #attempt(d: Awaited<ReturnType<WebhookOutboxStore["due"]>>[number]): Promise<void> {
@@ -227,7 +246,7 @@ export class WebhookSecretMissingError extends Error {
 
 export function edgeWebhooksOf(
   d: WebhookDispatcher,
-  resolveHost: ResolveHost,
+  resolveHost: ResolveHost | null,
   allowPrivate: boolean,
   apiKeys: Pick<ApiKeyStore, "findById">,
 ): EdgeWebhooks {

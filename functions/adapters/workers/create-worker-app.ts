@@ -3,12 +3,14 @@
  * analysis, and generations coordinated by one Durable Object each. Built once per isolate.
  */
 import { createEdgeApp, type EdgeApp } from "../../app.ts";
+import type { EdgeWebhooks } from "../../webhooks/dispatcher.ts";
 import { createRuntimePhotoAnalyser } from "../runtime-photo-analyser.ts";
 import { parseCorsOrigins } from "../../middleware/cors/index.ts";
 import { runtimeHealthProbe } from "../../routes/meta.ts";
 import { createFetchRuntimeClient } from "../../runtime-client/fetch-runtime-client.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createDurableGenerationCoordinator } from "./generation-coordinator.ts";
+import { createWorkerWebhooks } from "./durable-objects/webhook-dispatcher-object.ts";
 import { createWorkerStores } from "./stores.ts";
 import { workersWebAppAssets } from "./web-assets.ts";
 import { FACE_PACKS, type FacePack } from "../../../shared/contract/limits.ts";
@@ -41,7 +43,12 @@ export function createWorkerApp(env: WorkerEnv): EdgeApp {
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     ...(env.ACCESS_LOG === "0" ? {} : { accessLog: (line: string) => console.log(line) }),
     runtimeHealth: runtimeHealthProbe(env.RUNTIME_URL),
+    // Webhooks: the outbox in D1, delivered by the WEBHOOK_DISPATCHER object (without that binding a
+    // webhookUrl is refused with 422 webhooks_unavailable).
+    ...webhooksOf(createWorkerWebhooks(env)),
     // Workers logs: never keys, prompts or embeddings, only what failed.
     log: (message, error) => console.error(message, error instanceof Error ? `${error.name}: ${error.message}` : ""),
   });
 }
+
+const webhooksOf = (webhooks: EdgeWebhooks | undefined) => (webhooks ? { webhooks } : {});

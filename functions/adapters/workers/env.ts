@@ -4,6 +4,7 @@
  */
 import type { GenerationObject } from "./durable-objects/generation-object.ts";
 import type { UserLimiter } from "./durable-objects/user-limiter.ts";
+import type { WebhookDispatcherObject } from "./durable-objects/webhook-dispatcher-object.ts";
 
 export interface WorkerEnv {
   /** Keys, identities, generations, idempotency (schema: migrations/*.sql). */
@@ -16,6 +17,11 @@ export interface WorkerEnv {
   readonly USER_LIMITER: DurableObjectNamespace<UserLimiter>;
   /** One object per generation: owns the runtime stream and fans its events out. */
   readonly GENERATION: DurableObjectNamespace<GenerationObject>;
+  /**
+   * One object (a singleton) delivers the webhook outbox in D1 from its alarm. Without this binding
+   * a webhookUrl is refused with 422 webhooks_unavailable.
+   */
+  readonly WEBHOOK_DISPATCHER?: DurableObjectNamespace<WebhookDispatcherObject>;
   /** The web app's files (wrangler.toml [assets], built by web/server/workers-assets-build.ts); absent: no web app. */
   readonly ASSETS?: Fetcher;
   /** The runtime's face pack (a var; default lite): precomputed faces must be of it, and the web app serves its models. */
@@ -40,4 +46,8 @@ export interface WorkerEnv {
   readonly CORS_ORIGINS?: string;
   /** Optional: "0" turns the JSON access-log line per request off. */
   readonly ACCESS_LOG?: string;
+  /** Optional: "1" lets webhooks reach literal private, loopback and link-local addresses (tests, local development only). */
+  readonly WEBHOOK_ALLOW_PRIVATE?: string;
+  /** Optional: ms before the first webhook retry, doubling per attempt (default 5000). */
+  readonly WEBHOOK_RETRY_BASE_MS?: string;
 }

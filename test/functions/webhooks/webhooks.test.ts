@@ -1,14 +1,11 @@
 /**
- * Webhooks end to end: a receiver on loopback gets generation.* deliveries signed per Standard
- * Webhooks (verified here with node:crypto, independently of the edge's WebCrypto signer), the
+ * Webhooks end to end on the Node edge (the Workers edge: test/workers/worker-webhooks.test.ts): a
+ * receiver on loopback gets generation.* deliveries signed per Standard Webhooks (verified here with node:crypto, independently of the edge's WebCrypto signer), the
  * outbox survives an edge restart between the generation's end and the delivery (same webhook-id),
  * `keys webhook-secret` rotates the secret, and private addresses are refused by default (SSRF).
  */
 import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,57 +19,15 @@ import { retryDelayMs } from "../../../functions/webhooks/dispatcher.ts";
 import { photoForm, startHarness, type Harness } from "../helpers/edge-harness.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "../helpers/lite-face-kit.ts";
 import { startStubRuntime, type StubRuntime } from "../helpers/stub-runtime.ts";
+import { startReceiver, verifyDelivery, type WebhookReceiver } from "./webhook-receiver.ts";
 
-interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: string;
-  answered: number;
-}
-
-/** A webhook receiver: answers `status`, records every delivery, and wakes waiters. */
-async function startReceiver() {
-  const deliveries: Delivery[] = [];
-  let waiters: (() => void)[] = [];
-  const r = {
-    status: 200,
-    deliveries,
-    url: "",
-    /** Resolves once `n` deliveries have arrived in all. */
-    async count(n: number): Promise<void> {
-      while (deliveries.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), answered: r.status });
-      res.writeHead(r.status).end();
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  return r;
-}
-
-/** Standard Webhooks verification, written from the specification with node:crypto. */
-function verify(secret: string, d: Delivery): boolean {
-  const id = d.headers["webhook-id"] as string;
-  const ts = d.headers["webhook-timestamp"] as string;
-  const key = Buffer.from(secret.slice("whsec_".length), "base64");
-  const expected = createHmac("sha256", key).update(`${id}.${ts}.${d.body}`).digest("base64");
-  return (d.headers["webhook-signature"] as string).split(" ").some((s) => s === `v1,${expected}`);
-}
+const verify = verifyDelivery;
 
 let kit: LiteFaceKit;
 let stub: StubRuntime;
 let dataDir: string;
 let edge: RunningEdge;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let receiver: WebhookReceiver;
 let key: string;
 let keyId: string;
 let secret: string;

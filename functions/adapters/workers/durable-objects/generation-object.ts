@@ -24,6 +24,7 @@ import { createFetchRuntimeClient } from "../../../runtime-client/fetch-runtime-
 import { RuntimeCallError, type RuntimeCallErrorCode } from "../../../runtime-client/runtime-call-error.ts";
 import { createD1GenerationStore } from "../d1/generation-store.ts";
 import { createDurableRateLimitStore } from "./user-limiter.ts";
+import { webhookSettleHook } from "./webhook-dispatcher-object.ts";
 import type { WorkerEnv } from "../env.ts";
 import { createR2ResultImageStore } from "../r2/result-image-store.ts";
 import { watchSilence, type SilenceWatchedRuntime } from "../silence-watch.ts";
@@ -71,6 +72,7 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
       images: createR2ResultImageStore(env.IMAGES),
       runtime: this.#runtime,
       clock: Date.now,
+      ...webhookSettleHook(env),
       log: (message, error) => console.error(message, error instanceof Error ? error.message : ""),
       newFeed: () => (this.#feed = new EventFeed({ retain: "all" })),
     });
@@ -203,6 +205,7 @@ export class GenerationObject extends DurableObject<WorkerEnv> {
         generations: createD1GenerationStore(this.env.DB),
         rateLimits: createDurableRateLimitStore(this.env.USER_LIMITER),
         clock: Date.now,
+        ...webhookSettleHook(this.env),
       },
       settlement,
     );
