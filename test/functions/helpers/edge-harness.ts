@@ -4,11 +4,14 @@
  * and the real face kit (lite pack + shared/image intake). Keys are made with the keys CLI while
  * the server runs, as an operator would.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { createSqliteStores, edgeDatabasePath } from "../../../functions/adapters/node/sqlite/index.ts";
 import { runKeysCli } from "../../../functions/cli/keys.ts";
 import { startEdge, type RunningEdge } from "../../../functions/node.ts";
+import type { IdentityRecord } from "../../../functions/stores/identity-store.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "./lite-face-kit.ts";
 import { startStubRuntime, type StubRuntime } from "./stub-runtime.ts";
 
@@ -28,6 +31,15 @@ export interface Harness {
   createKey(userId: string, flags?: string[]): Promise<string>;
   keysCli(args: string[]): Promise<string[]>;
   fetch(path: string, init?: RequestInit & { key?: string }): Promise<TestResponse>;
+  /** Rows of a read on the edge's own database: its SQLite file on Node, its local D1 on Workers. */
+  queryRows(sql: string, ...params: (string | number)[]): Promise<Record<string, unknown>[]>;
+  /** An identity as the edge's store reads it back (embedding decrypted), from outside the edge. */
+  storedIdentity(userId: string, id: string): Promise<IdentityRecord | undefined>;
+  /**
+   * The storage key of every result image the edge holds: paths under data/generations on Node
+   * (`<xx>/<generationId>-<index>.<ext>`), R2 keys on Workers (`generations/<generationId>/<index>.<ext>`).
+   */
+  storedImageKeys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -79,6 +91,28 @@ export async function startHarness(opts: { faceEnv?: Record<string, string> } = 
       const headers = new Headers(rest.headers);
       if (key) headers.set("authorization", `Bearer ${key}`);
       return fetch(`${edge.url}${path}`, { ...rest, headers }) as Promise<TestResponse>;
+    },
+    async queryRows(sql, ...params) {
+      const db = new Database(edgeDatabasePath(dataDir), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all(...params) as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    },
+    async storedIdentity(userId, id) {
+      // A second connection with the edge's embedding key (the row itself is encrypted).
+      const second = createSqliteStores(dataDir);
+      try {
+        return await second.stores.identities.get(userId, id);
+      } finally {
+        second.db.close();
+      }
+    },
+    async storedImageKeys() {
+      const root = join(dataDir, "generations");
+      const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1));
     },
     async close() {
       await edge.close();

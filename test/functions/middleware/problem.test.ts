@@ -32,7 +32,8 @@ function rawRequest(path: string, headers: Record<string, string>, method = "GET
 }
 
 describe("problem+json outside the routes", () => {
-  it("answers oversized headers with 431 problem+json", async () => {
+  // Node's HTTP server refuses them before the app; on Workers the platform does (workerd locally lets 64 KB through).
+  it.skipIf(process.env.EDGE_UNDER_TEST === "workers")("answers oversized headers with 431 problem+json", async () => {
     const res = await rawRequest("/healthz", { "x-big": "a".repeat(64 * 1024) });
     expect(res.status).toBe(431);
     expect(res.contentType).toBe(PROBLEM_CONTENT_TYPE);

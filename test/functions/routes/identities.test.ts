@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import sharp from "sharp";
-import { createSqliteStores } from "../../../functions/adapters/node/sqlite/index.ts";
 import { PROBLEM_CONTENT_TYPE } from "../../../shared/contract/problem.ts";
 import { photoForm, readFace, startHarness, type Harness, type TestResponse } from "../helpers/edge-harness.ts";
 
@@ -104,9 +101,7 @@ describe("POST /v1/identities", () => {
       [astronaut, grace].map(async (p) => (await h.kit.analyser.analyse(await h.kit.decodePhoto(p)))[0].embedding),
     );
     // Read through a second store connection: the row itself is encrypted (embedding-encryption.test.ts).
-    const second = createSqliteStores(h.dataDir);
-    const stored = (await second.stores.identities.get("user-a", body.id))!.embedding;
-    second.db.close();
+    const stored = (await h.storedIdentity("user-a", body.id))!.embedding;
     let maxErr = 0;
     for (let i = 0; i < stored.length; i++) {
       maxErr = Math.max(maxErr, Math.abs(stored[i] - (singles[0][i] + singles[1][i]) / 2));
@@ -217,12 +212,12 @@ describe("identities belong to their user", () => {
     const photo = await readFace("sample2.jpg");
     const a = await (await register(keyA, photo)).json();
     expect((await h.fetch(`/v1/identities/${a.id}`, { key: keyA })).status).toBe(200);
+    // The edge's own database (SQLite file or D1) holds the row, then does not.
+    const count = async () => (await h.queryRows("SELECT COUNT(*) AS n FROM identities WHERE id = ?", a.id))[0]!.n;
+    expect(await count()).toBe(1);
     const del = await h.fetch(`/v1/identities/${a.id}`, { method: "DELETE", key: keyA });
     expect(del.status).toBe(204);
-    const db = new Database(join(h.dataDir, "edge.sqlite"), { readonly: true });
-    const count = db.prepare("SELECT COUNT(*) AS n FROM identities WHERE id = ?").get(a.id) as { n: number };
-    db.close();
-    expect(count.n).toBe(0);
+    expect(await count()).toBe(0);
     await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { key: keyA }), 404, "identity_not_found");
     await expectProblem(await h.fetch(`/v1/identities/${a.id}`, { method: "DELETE", key: keyA }), 404, "identity_not_found");
     // The same photo again is analysed afresh into a new identity.

@@ -4,10 +4,10 @@
  * a free loopback port, state under a temp data folder, pointed at a runtime on loopback. Keys are
  * made by the keys CLI with --edge=workers, as an operator does with `npm start -- --edge=workers`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { getPlatformProxy, unstable_readConfig, unstable_startWorker } from "wrangler";
 import { runKeysCli } from "../../../functions/cli/keys.ts";
 import { createD1IdentityStore } from "../../../functions/adapters/workers/d1/identity-store.ts";
 import { openLocalWorkersD1, WRANGLER_CONFIG, workersStateDir } from "../../../functions/cli/workers-local.ts";
@@ -21,6 +21,10 @@ export interface WorkerEdge {
   fetch(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
   /** Stores an identity in the Worker's D1 directly (for a runtime that cannot analyse faces). */
   insertIdentity(record: IdentityRecord): Promise<void>;
+  /** Runs a statement on the Worker's local D1 (over wrangler's platform proxy) and returns its rows. */
+  queryD1(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The keys of every object in the Worker's local R2 bucket of result images. */
+  r2Keys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,8 @@ export async function startWorkerEdge(opts: {
   runtimeUrl: string;
   runtimeToken: string;
   vars?: Record<string, string>;
+  /** Secret bindings (e.g. EMBEDDING_KEY). */
+  secrets?: Record<string, string>;
 }): Promise<WorkerEdge> {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   const dataDir = await mkdtemp(join(tmpdir(), "edge-workers-"));
@@ -45,6 +51,7 @@ export async function startWorkerEdge(opts: {
       RUNTIME_URL: plain(opts.runtimeUrl),
       RUNTIME_TOKEN: { type: "secret_text", value: opts.runtimeToken },
       ...Object.fromEntries(Object.entries(opts.vars ?? {}).map(([k, v]) => [k, plain(v)])),
+      ...Object.fromEntries(Object.entries(opts.secrets ?? {}).map(([k, v]) => [k, { type: "secret_text" as const, value: v }])),
     },
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
@@ -81,6 +88,39 @@ export async function startWorkerEdge(opts: {
         await createD1IdentityStore(d1.db).insertOrGet(record);
       } finally {
         await d1.close();
+      }
+    },
+    async queryD1(sql, ...params) {
+      const d1 = await openLocalWorkersD1(workersStateDir(dataDir));
+      try {
+        return (await d1.db.prepare(sql).bind(...params).all()).results;
+      } finally {
+        await d1.close();
+      }
+    },
+    async r2Keys() {
+      const { r2_buckets, compatibility_date, name } = unstable_readConfig({ config: WRANGLER_CONFIG });
+      const stateDir = workersStateDir(dataDir);
+      const proxyConfig = join(stateDir, "r2-keys-proxy.wrangler.json");
+      await writeFile(proxyConfig, JSON.stringify({ name, compatibility_date, r2_buckets }));
+      type Listing = { objects: { key: string }[]; truncated: boolean; cursor?: string };
+      const proxy = await getPlatformProxy<{ IMAGES: { list(o: { cursor?: string }): Promise<Listing> } }>({
+        configPath: proxyConfig,
+        persist: { path: join(stateDir, "v3") },
+        remoteBindings: false,
+        envFiles: [],
+      });
+      try {
+        const keys: string[] = [];
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await proxy.env.IMAGES.list(cursor ? { cursor } : {});
+          keys.push(...page.objects.map((o) => o.key));
+          if (!page.truncated) return keys;
+          cursor = page.cursor;
+        }
+      } finally {
+        await proxy.dispose();
       }
     },
     async close() {

@@ -8,6 +8,7 @@
  * lite pack, the same analyser the Node edge would use, so its call counts still hold) and passes
  * everything else to the stub runtime, streaming and closing as the Worker does.
  */
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -15,6 +16,9 @@ import { encodeEmbedding } from "../../../shared/contract/embedding.ts";
 import { PHOTO_INTAKE_PROBLEMS, type FacesAnalyzeResponse } from "../../../shared/contract/faces.ts";
 import { PROBLEM_CONTENT_TYPE } from "../../../shared/contract/problem.ts";
 import { ImageIntakeError } from "../../../shared/image/image-intake-error.ts";
+import { createD1IdentityStore } from "../../../functions/adapters/workers/d1/identity-store.ts";
+import { openLocalWorkersD1, workersStateDir } from "../../../functions/cli/workers-local.ts";
+import { createEmbeddingCipher, parseEmbeddingKey } from "../../../functions/crypto/embedding-cipher.ts";
 import type { RunningEdge } from "../../../functions/node.ts";
 import type { Harness, TestResponse } from "../../functions/helpers/edge-harness.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "../../functions/helpers/lite-face-kit.ts";
@@ -23,6 +27,8 @@ import { startWorkerEdge, type WorkerEdge } from "./worker-edge.ts";
 
 export async function startWorkersHarness(opts: { faceEnv?: Record<string, string> } = {}): Promise<Harness> {
   const kit = await startLiteFaceKit(opts.faceEnv);
+  // Embeddings encrypted at rest, as the Node edge keeps them (and a deployment should).
+  const embeddingKey = randomBytes(32).toString("hex");
   let stub: StubRuntime | undefined;
   let front: { url: string; close(): Promise<void> } | undefined;
   let worker: WorkerEdge;
@@ -34,6 +40,7 @@ export async function startWorkersHarness(opts: { faceEnv?: Record<string, strin
       runtimeUrl: front.url,
       runtimeToken: stub.token,
       vars: photoMax ? { PHOTO_MAX_BYTES: photoMax } : {},
+      secrets: { EMBEDDING_KEY: embeddingKey },
     });
   } catch (err) {
     await front?.close();
@@ -63,6 +70,16 @@ export async function startWorkersHarness(opts: { faceEnv?: Record<string, strin
       return lines[lines.length - 1];
     },
     fetch: (path, init) => worker.fetch(path, init) as Promise<TestResponse>,
+    queryRows: (sql, ...params) => worker.queryD1(sql, ...params),
+    async storedIdentity(userId, id) {
+      const d1 = await openLocalWorkersD1(workersStateDir(worker.dataDir));
+      try {
+        return await createD1IdentityStore(d1.db, createEmbeddingCipher(parseEmbeddingKey(embeddingKey), [])).get(userId, id);
+      } finally {
+        await d1.close();
+      }
+    },
+    storedImageKeys: () => worker.r2Keys(),
     async close() {
       await worker.close();
       await frontRef.close();
