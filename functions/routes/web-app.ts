@@ -86,8 +86,8 @@ export function webAppRoutes(assets: WebAppAssets): Hono {
         // encodeBody "manual" (Workers): the body is already encoded; without it the runtime would compress it again.
         return new Response(body as ResponseBody, { headers, encodeBody: "manual" } as ResponseInit);
       }
-      const bytes = body;
-      const stream = bytes instanceof Uint8Array ? new Blob([bytes as Uint8Array<ArrayBuffer>]).stream() : bytes;
+      // A client without gzip (rare: on Workers the platform asks for gzip itself) gets the file decoded.
+      const stream = body instanceof Uint8Array ? new Blob([body as Uint8Array<ArrayBuffer>]).stream() : body;
       body = stream.pipeThrough(new DecompressionStream("gzip"));
     }
     return new Response(body as ResponseBody, { headers });
