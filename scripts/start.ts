@@ -153,7 +153,8 @@ async function stop(code: number): Promise<never> {
 async function main(): Promise<void> {
   const packDir = await ensureTinyPack({ progress: stderrProgress(7) });
   await fetchLitePack({ log });
-  // The web app is served by the Node edge at /; built at every start so a source change shows.
+  // The web app is served at / by either edge; built at every start so a source change shows (the
+  // Workers edge's asset folder is built from it by start-workers.ts).
   if (!onWorkers) await buildWebApp();
   ensurePrivateDataDir(dataDir);
   startProcess(
@@ -184,7 +185,8 @@ async function main(): Promise<void> {
     : await devKey();
   console.log(`
 InstantID Edge is running (tiny model pack: random weights, so images are noise).
-  API      ${edgeUrl}   docs ${edgeUrl}/docs   OpenAPI ${edgeUrl}/openapi.json${onWorkers ? "" : `\n  web app  ${edgeUrl}/`}
+  API      ${edgeUrl}   docs ${edgeUrl}/docs   OpenAPI ${edgeUrl}/openapi.json
+  web app  ${edgeUrl}/
   runtime  http://${host}:${runtimePort}   (metrics /metrics)
   dev key  (user "${DEV_USER}"; ${devKeyKept ? "the same as at the last start" : "new; kept across restarts"})
 ${key}
