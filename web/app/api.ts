@@ -29,6 +29,23 @@ export interface IdentityView {
   readonly createdAt: string;
 }
 
+export interface GenerationView {
+  readonly id: string;
+  readonly status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  readonly identityId: string;
+  readonly progress: { readonly step: number; readonly total: number };
+  readonly settings: { readonly prompt: string; readonly width: number; readonly height: number; readonly seed: number };
+  readonly images: readonly { readonly index: number; readonly url: string; readonly mimeType: string; readonly width: number; readonly height: number; readonly seed: number }[];
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly createdAt: string;
+}
+
+/** One page of a list read: newest first; `nextCursor` fetches the next (null on the last). */
+export interface ListPage<T> {
+  readonly data: readonly T[];
+  readonly nextCursor: string | null;
+}
+
 export interface PrecomputedFace {
   readonly embedding: Float32Array;
   readonly kps: readonly (readonly [number, number])[];
@@ -127,6 +144,24 @@ export class Api {
     return (await this.call(`/v1/identities/${encodeURIComponent(id)}`)).json() as Promise<IdentityView>;
   }
 
+  /** The key's user's identities, newest first (every device's, not only this browser's). */
+  async identities(limit: number, cursor: string | null): Promise<ListPage<IdentityView>> {
+    return (await this.call(`/v1/identities?${pageQuery(limit, cursor)}`)).json() as Promise<ListPage<IdentityView>>;
+  }
+
+  async generations(limit: number, cursor: string | null): Promise<ListPage<GenerationView>> {
+    return (await this.call(`/v1/generations?${pageQuery(limit, cursor)}`)).json() as Promise<ListPage<GenerationView>>;
+  }
+
+  async deleteGeneration(id: string): Promise<void> {
+    await this.call(`/v1/generations/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  /** An image of a generation (its URL needs the key, so an <img> cannot load it by itself). */
+  async image(url: string): Promise<Blob> {
+    return (await this.call(url)).blob();
+  }
+
   async deleteIdentity(id: string): Promise<void> {
     await this.call(`/v1/identities/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
@@ -147,6 +182,12 @@ export class Api {
     if (!res.body) throw new ApiProblem({ title: "The API sent no event stream", status: res.status, code: "no_stream" });
     yield* readEvents(res.body, signal);
   }
+}
+
+function pageQuery(limit: number, cursor: string | null): string {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (cursor) q.set("cursor", cursor);
+  return q.toString();
 }
 
 /** text/event-stream: `event:` and `data:` lines, a blank line ends an event. */

@@ -1,17 +1,22 @@
 /**
  * The page: key, photo (file or camera), on-device analysis drawn over the photo, registration
  * (precomputed face by default, or the photo uploaded), identities, generation with streamed
- * previews, progress, cancel and download. Every API error is shown as its problem title/detail.
+ * previews, progress, cancel and download, and recent generations with their images. Identities
+ * and generations are the API's lists (every device's), paged with their cursors; this browser
+ * keeps only the key. Every API error is shown as its problem title/detail.
  */
 import { STYLE_NAMES } from "../../shared/contract/styles.ts";
 import type { DetectedFace } from "../../shared/face/face-analyser.ts";
 import type { WebExecutionProvider } from "../../shared/face/web/ort-web-backend.ts";
-import { Api, ApiProblem, base64ToBlob, type IdentityView } from "./api.ts";
+import { Api, ApiProblem, base64ToBlob, type GenerationView, type IdentityView } from "./api.ts";
 import { loadDeviceAnalyser, type DeviceAnalyser, type DeviceAnalysis } from "./on-device.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const KEY_STORAGE = "instantid.apiKey";
-const IDS_STORAGE = "instantid.identities";
+/** Where earlier versions listed this browser's identities; the API lists them now. */
+const OLD_IDS_STORAGE = "instantid.identities";
+const IDENTITY_PAGE = 10;
+const GENERATION_PAGE = 6;
 
 const ui = {
   problem: $<HTMLDivElement>("problem"),
@@ -28,6 +33,11 @@ const ui = {
   upload: $<HTMLInputElement>("upload-photo"),
   register: $<HTMLButtonElement>("register"),
   identities: $<HTMLUListElement>("identities"),
+  identitiesEmpty: $<HTMLParagraphElement>("identities-empty"),
+  identitiesMore: $<HTMLButtonElement>("identities-more"),
+  generations: $<HTMLUListElement>("generations"),
+  generationsEmpty: $<HTMLParagraphElement>("generations-empty"),
+  generationsMore: $<HTMLButtonElement>("generations-more"),
   genForm: $<HTMLFormElement>("gen-form"),
   prompt: $<HTMLTextAreaElement>("prompt"),
   style: $<HTMLSelectElement>("style"),
@@ -48,7 +58,11 @@ const state: {
   selected: string | null;
   generation: { id: string | null; abort: AbortController } | null;
   resultUrl: string | null;
-} = { photo: null, analysis: null, selected: null, generation: null, resultUrl: null };
+  identityCursor: string | null;
+  generationCursor: string | null;
+  /** Object URLs of the generation thumbnails shown, revoked when the list is redrawn. */
+  thumbnails: string[];
+} = { photo: null, analysis: null, selected: null, generation: null, resultUrl: null, identityCursor: null, generationCursor: null, thumbnails: [] };
 
 /** What a test (or a curious person in the console) can read: the last on-device face and the backend. */
 const debug: { provider?: string; face?: { embedding: number[]; kps: unknown; bbox: unknown }; timings?: unknown; identityId?: string; generationId?: string } = {};
@@ -112,10 +126,13 @@ ui.keyForm.addEventListener("submit", (e) => {
   ui.key.value = "";
   showKeyStatus();
   refreshButtons();
+  action(null, renderLists)();
 });
 ui.keyForget.addEventListener("click", () => {
   localStorage.removeItem(KEY_STORAGE);
   showKeyStatus();
+  state.selected = null;
+  clearLists();
   refreshButtons();
 });
 
@@ -223,81 +240,73 @@ ui.register.addEventListener(
       identity = await api.registerFace({ embedding: f.embedding, kps: f.kps, bbox: f.bbox, imageWidth: a.width, imageHeight: a.height }, device.pack);
     }
     debug.identityId = identity.id;
-    rememberIdentity(identity.id);
     state.selected = identity.id;
     await renderIdentities();
   }),
 );
 
-// ---- 3. identities (this browser's)
-function knownIds(): string[] {
-  try {
-    const ids = JSON.parse(localStorage.getItem(IDS_STORAGE) ?? "[]") as unknown;
-    return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
-}
-function rememberIdentity(id: string): void {
-  localStorage.setItem(IDS_STORAGE, JSON.stringify([id, ...knownIds().filter((x) => x !== id)]));
-}
-function forgetIdentity(id: string): void {
-  localStorage.setItem(IDS_STORAGE, JSON.stringify(knownIds().filter((x) => x !== id)));
+// ---- 3. identities (the API's list, a page at a time)
+function identityItem(view: IdentityView): HTMLLIElement {
+  const { id } = view;
+  const li = document.createElement("li");
+  li.dataset.id = id;
+  const label = document.createElement("label");
+  const radio = document.createElement("input");
+  radio.type = "radio";
+  radio.name = "identity";
+  radio.value = id;
+  radio.checked = state.selected === id;
+  radio.addEventListener("change", () => {
+    state.selected = id;
+    refreshButtons();
+  });
+  label.append(radio, `${id} · ${view.embeddingModel} · ${new Date(view.createdAt).toLocaleString()}`);
+  const del = document.createElement("button");
+  del.type = "button";
+  del.className = "secondary";
+  del.textContent = "Delete";
+  del.setAttribute("aria-label", `Delete identity ${id}`);
+  del.addEventListener(
+    "click",
+    action(del, async () => {
+      await api.deleteIdentity(id);
+      if (state.selected === id) state.selected = null;
+      await renderIdentities();
+    }),
+  );
+  li.append(label, del);
+  return li;
 }
 
+/** The first page again (after a change), keeping the selection when it is still there. */
 async function renderIdentities(): Promise<void> {
-  const ids = knownIds();
-  const items: HTMLLIElement[] = [];
-  for (const id of ids) {
-    let view: IdentityView | null = null;
-    try {
-      view = await api.identity(id);
-    } catch (err) {
-      // Deleted elsewhere (or another user's key): forget it; other errors are shown.
-      if (err instanceof ApiProblem && err.problem.status === 404) {
-        forgetIdentity(id);
-        continue;
-      }
-      throw err;
-    }
-    const li = document.createElement("li");
-    const label = document.createElement("label");
-    const radio = document.createElement("input");
-    radio.type = "radio";
-    radio.name = "identity";
-    radio.value = id;
-    radio.checked = state.selected === id;
-    radio.addEventListener("change", () => {
-      state.selected = id;
-      refreshButtons();
-    });
-    label.append(radio, `${id} · ${view.embeddingModel} · ${new Date(view.createdAt).toLocaleString()}`);
-    const del = document.createElement("button");
-    del.type = "button";
-    del.className = "secondary";
-    del.textContent = "Delete";
-    del.setAttribute("aria-label", `Delete identity ${id}`);
-    del.addEventListener(
-      "click",
-      action(del, async () => {
-        await api.deleteIdentity(id);
-        forgetIdentity(id);
-        if (state.selected === id) state.selected = null;
-        await renderIdentities();
-      }),
-    );
-    li.append(label, del);
-    items.push(li);
-  }
-  if (state.selected && !ids.includes(state.selected)) state.selected = null;
-  if (!state.selected && items.length) {
-    state.selected = knownIds()[0] ?? null;
-    const first = items[0]!.querySelector("input");
-    if (first) first.checked = true;
-  }
-  ui.identities.replaceChildren(...items);
+  const page = await api.identities(IDENTITY_PAGE, null);
+  ui.identities.replaceChildren(...page.data.map(identityItem));
+  showIdentityPage(page.nextCursor);
+}
+
+function showIdentityPage(nextCursor: string | null): void {
+  state.identityCursor = nextCursor;
+  ui.identitiesMore.hidden = nextCursor === null;
+  const shown = [...ui.identities.querySelectorAll<HTMLInputElement>("input[type=radio]")];
+  ui.identitiesEmpty.hidden = shown.length > 0;
+  if (!shown.some((r) => r.value === state.selected)) state.selected = shown[0]?.value ?? null;
+  for (const r of shown) r.checked = r.value === state.selected;
   refreshButtons();
 }
+
+ui.identitiesMore.addEventListener(
+  "click",
+  action(ui.identitiesMore, async () => {
+    const page = await api.identities(IDENTITY_PAGE, state.identityCursor);
+    const known = new Set([...ui.identities.children].map((li) => (li as HTMLElement).dataset.id));
+    const added = page.data.filter((v) => !known.has(v.id)).map(identityItem);
+    ui.identities.append(...added);
+    showIdentityPage(page.nextCursor);
+    // Keyboard users land on the first new identity, not back at the top.
+    added[0]?.querySelector("input")?.focus();
+  }),
+);
 
 // ---- 4. generate
 for (const name of STYLE_NAMES) ui.style.add(new Option(name, name));
@@ -365,6 +374,7 @@ async function generate(): Promise<void> {
     ui.genStatus.textContent = "Cancelled.";
     ui.genStatus.dataset.status = "cancelled";
   }
+  await renderGenerations();
 }
 
 function showImage(blob: Blob, alt: string, final: boolean, seed?: number): void {
@@ -392,6 +402,86 @@ ui.cancel.addEventListener(
   }),
 );
 
+// ---- 5. recent generations (the API's list) with their images
+function generationItem(g: GenerationView): HTMLLIElement {
+  const li = document.createElement("li");
+  li.dataset.id = g.id;
+  li.dataset.status = g.status;
+  const image = g.images[0];
+  if (image) {
+    const img = document.createElement("img");
+    img.alt = `Generated image of “${g.settings.prompt}”, seed ${image.seed}`;
+    img.width = image.width;
+    img.height = image.height;
+    li.append(img);
+    // The image URL needs the key: fetched, then shown from an object URL.
+    void api.image(image.url).then(
+      (blob) => {
+        const url = URL.createObjectURL(blob);
+        state.thumbnails.push(url);
+        img.src = url;
+      },
+      () => (img.alt = `${img.alt} (could not be loaded)`),
+    );
+  }
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const progress = g.status === "running" || g.status === "queued" ? ` ${g.progress.step}/${g.progress.total}` : "";
+  meta.textContent = `${g.status}${progress} · ${g.settings.prompt.slice(0, 60)} · ${new Date(g.createdAt).toLocaleString()}`;
+  const del = document.createElement("button");
+  del.type = "button";
+  del.className = "secondary";
+  del.textContent = "Delete";
+  del.setAttribute("aria-label", `Delete generation ${g.id}`);
+  del.addEventListener(
+    "click",
+    action(del, async () => {
+      await api.deleteGeneration(g.id);
+      await renderGenerations();
+    }),
+  );
+  li.append(meta, del);
+  return li;
+}
+
+async function renderGenerations(): Promise<void> {
+  const page = await api.generations(GENERATION_PAGE, null);
+  for (const url of state.thumbnails.splice(0)) URL.revokeObjectURL(url);
+  ui.generations.replaceChildren(...page.data.map(generationItem));
+  showGenerationPage(page.nextCursor);
+}
+
+function showGenerationPage(nextCursor: string | null): void {
+  state.generationCursor = nextCursor;
+  ui.generationsMore.hidden = nextCursor === null;
+  ui.generationsEmpty.hidden = ui.generations.children.length > 0;
+}
+
+ui.generationsMore.addEventListener(
+  "click",
+  action(ui.generationsMore, async () => {
+    const page = await api.generations(GENERATION_PAGE, state.generationCursor);
+    const known = new Set([...ui.generations.children].map((li) => (li as HTMLElement).dataset.id));
+    const added = page.data.filter((g) => !known.has(g.id)).map(generationItem);
+    ui.generations.append(...added);
+    showGenerationPage(page.nextCursor);
+    added[0]?.querySelector("button")?.focus();
+  }),
+);
+
+async function renderLists(): Promise<void> {
+  await Promise.all([renderIdentities(), renderGenerations()]);
+}
+
+function clearLists(): void {
+  for (const url of state.thumbnails.splice(0)) URL.revokeObjectURL(url);
+  ui.identities.replaceChildren();
+  ui.generations.replaceChildren();
+  for (const el of [ui.identitiesMore, ui.generationsMore, ui.identitiesEmpty, ui.generationsEmpty]) el.hidden = true;
+}
+
+// This browser keeps only the key: the list earlier versions kept is dropped.
+localStorage.removeItem(OLD_IDS_STORAGE);
 showKeyStatus();
 refreshButtons();
-if (localStorage.getItem(KEY_STORAGE)) action(null, renderIdentities)();
+if (localStorage.getItem(KEY_STORAGE)) action(null, renderLists)();
