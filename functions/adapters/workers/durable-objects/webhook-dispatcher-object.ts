@@ -32,6 +32,8 @@ import type { WorkerEnv } from "../env.ts";
 export const WEBHOOK_SWEEP_MS = 60_000;
 /** An armed delivery is completed by the sweep only once its generation ended this long ago. */
 export const ARMED_GRACE_MS = 30_000;
+/** After a round that failed (D1 unreachable), the next alarm waits at least this long. */
+const FAILED_ROUND_PAUSE_MS = 5_000;
 /** The one dispatcher object's name. */
 const SINGLETON = "outbox";
 
@@ -74,6 +76,7 @@ export class WebhookDispatcherObject extends DurableObject<WorkerEnv> {
 
   override async alarm(): Promise<void> {
     this.#woken = false;
+    let failed = false;
     try {
       const now = Date.now();
       if (now - this.#lastSweepMs >= WEBHOOK_SWEEP_MS) {
@@ -83,6 +86,7 @@ export class WebhookDispatcherObject extends DurableObject<WorkerEnv> {
       await this.#dispatcher.deliverDue();
     } catch (e) {
       // Every attempt's outcome is stored as it ends; what failed here is retried by the next alarm.
+      failed = true;
       log("webhook delivery round failed", e);
     }
     // A throw from here (D1 unreachable) fails the alarm, which the platform runs again.
@@ -90,7 +94,7 @@ export class WebhookDispatcherObject extends DurableObject<WorkerEnv> {
     const next = await this.#outbox.nextDueMs();
     const armed = (await this.#outbox.armed(1)).length > 0;
     const at = this.#woken ? now : Math.min(next ?? Infinity, armed ? this.#lastSweepMs + WEBHOOK_SWEEP_MS : Infinity);
-    if (Number.isFinite(at)) await this.ctx.storage.setAlarm(Math.max(now, at));
+    if (Number.isFinite(at)) await this.ctx.storage.setAlarm(Math.max(failed ? now + FAILED_ROUND_PAUSE_MS : now, at));
   }
 }
 
