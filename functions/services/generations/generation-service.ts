@@ -302,8 +302,11 @@ export class GenerationService {
   }
 
   async #checkWebhook(url: string, keyId: string): Promise<GenerationWebhook> {
+    // Only an edge wired without webhook delivery (a Worker without its WEBHOOK_DISPATCHER binding).
     if (!this.#d.webhooks) {
-      throw new ApiError(422, "webhooks_unavailable", "Webhooks are not available on this edge");
+      throw new ApiError(422, "webhooks_unavailable", "Webhooks are not available on this edge", {
+        detail: "This edge is deployed without webhook delivery; create the generation without webhookUrl and stream or poll it.",
+      });
     }
     try {
       await this.#d.webhooks.checkUrl(url, keyId);
