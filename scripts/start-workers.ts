@@ -90,6 +90,8 @@ async function main(): Promise<void> {
       `RUNTIME_URL:${env.RUNTIME_URL ?? "http://127.0.0.1:8788"}`,
       "--var",
       `FACE_PACK:${facePack.pack}`,
+      // As on the Node edge: WEBHOOK_ALLOW_PRIVATE=1 lets local development deliver to localhost.
+      ...(env.WEBHOOK_ALLOW_PRIVATE ? ["--var", `WEBHOOK_ALLOW_PRIVATE:${env.WEBHOOK_ALLOW_PRIVATE}`] : []),
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
