@@ -11,6 +11,12 @@ const WORKERS_CONTRACT_SUITES = [
   "test/functions/middleware/rate-limit.test.ts",
   "test/functions/middleware/auth-failures.test.ts",
   "test/functions/routes/lists.test.ts",
+  "test/functions/routes/generations.test.ts",
+  "test/functions/routes/identities.test.ts",
+  "test/functions/routes/identity-intake.test.ts",
+  "test/functions/routes/identity-cascade.test.ts",
+  "test/functions/middleware/problem.test.ts",
+  "test/functions/middleware/auth.test.ts",
 ];
 const migrationsDir = fileURLToPath(new URL("./migrations", import.meta.url));
 // Everything offline: Miniflare would otherwise fetch Cloudflare's request.cf data.
@@ -34,13 +40,10 @@ export default defineConfig({
       },
       {
         // The Node edge's HTTP contract suites, unchanged, against the Workers edge (their harness
-        // starts the Worker under wrangler when EDGE_UNDER_TEST=workers). Not yet here, as they
-        // test Node-only behaviour or do not pass on the Worker yet: generations (its first SSE
-        // test expects every progress event live, but the Worker's stream subscribes to the
-        // generation's Durable Object after start() returned, so a fast runtime's early progress
-        // events arrive as the replay's latest one), identities (13 of 14 pass; one reads the Node edge's SQLite file),
-        // identity-intake (413 before reading), identity-cascade (image files on disk), problem
-        // (431 on oversized headers), auth.
+        // starts the Worker under wrangler when EDGE_UNDER_TEST=workers): every suite of
+        // test/functions/routes and test/functions/middleware that talks HTTP to a running edge.
+        // Not here: sse-relay and request-id-cors (they test the relay and middleware in-process).
+        // A test that checks a platform detail is Node-only there, with its reason (problem: 431).
         test: {
           name: "workers-contract",
           include: WORKERS_CONTRACT_SUITES,
