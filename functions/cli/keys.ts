@@ -8,6 +8,9 @@
  *   npm run keys -- webhook-secret <keyId>     (rotates the key's webhook signing secret)
  *   npm run keys -- reencrypt-embeddings       (after an EMBEDDING_KEY rotation; see data-files.ts)
  * `create` prints the key once, as the last line. DATA_DIR (default ./data) picks the database.
+ * --edge=workers: the same commands on the local Worker's D1 (npm start -- --edge=workers);
+ * --edge=workers --remote: on the deployed Worker's D1, through `wrangler d1 execute --remote`
+ * (workers-remote.ts; wrangler's login or CLOUDFLARE_API_TOKEN).
  */
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -18,6 +21,7 @@ import { createSqliteApiKeyStore } from "../adapters/node/sqlite/api-key-store.t
 import { edgeDatabasePath, openDatabase } from "../adapters/node/sqlite/index.ts";
 import { embeddingCipherFor } from "../adapters/node/sqlite/data-files.ts";
 import { reencryptSqliteEmbeddings } from "../adapters/node/sqlite/identity-store.ts";
+import type { WranglerRun } from "./workers-remote.ts";
 
 export class KeysCliError extends Error {
   readonly code = "keys_cli_usage";
@@ -28,16 +32,32 @@ const USAGE = `usage:
   keys list [--user <id>]
   keys revoke <keyId>
   keys webhook-secret <keyId>
-  keys reencrypt-embeddings`;
+  keys reencrypt-embeddings
+  add --edge=workers for the local Worker's D1, --edge=workers --remote for the deployed one`;
 
-export async function runKeysCli(argv: readonly string[], dataDir: string, out: (line: string) => void): Promise<void> {
-  // --edge=workers: the same commands on the local Worker's D1 (workers-local.ts; npm start -- --edge=workers).
+export interface KeysCliOptions {
+  /** How --remote runs wrangler (default: the project's wrangler binary). */
+  readonly runWrangler?: WranglerRun;
+}
+
+export async function runKeysCli(
+  argv: readonly string[],
+  dataDir: string,
+  out: (line: string) => void,
+  options: KeysCliOptions = {},
+): Promise<void> {
+  // --edge=workers: the same commands on the local Worker's D1 (workers-local.ts; npm start -- --edge=workers);
+  // with --remote on the deployed Worker's D1 (workers-remote.ts).
   const onWorkers = argv.includes("--edge=workers");
-  const [command, ...rest] = argv.filter((a) => a !== "--edge=workers" && a !== "--edge=node");
+  const remote = argv.includes("--remote");
+  if (remote && !onWorkers) throw new KeysCliError(`--remote goes with --edge=workers (the deployed Worker's D1)\n${USAGE}`);
+  const [command, ...rest] = argv.filter((a) => a !== "--edge=workers" && a !== "--edge=node" && a !== "--remote");
   const { values, positionals } = parseCliArgs(rest);
-  const workers = onWorkers
-    ? await import("./workers-local.ts").then((w) => w.openLocalWorkersApiKeyStore(w.workersStateDir(dataDir)))
-    : undefined;
+  const workers = !onWorkers
+    ? undefined
+    : remote
+      ? await import("./workers-remote.ts").then((w) => w.openRemoteWorkersApiKeyStore(options.runWrangler))
+      : await import("./workers-local.ts").then((w) => w.openLocalWorkersApiKeyStore(w.workersStateDir(dataDir)));
   const db = workers ? undefined : openDatabase(edgeDatabasePath(dataDir));
 
   try {
