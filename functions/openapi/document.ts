@@ -339,7 +339,7 @@ export function buildOpenApiDocument(info: { version: string; serverUrl?: string
             "413": problem(`\`payload_too_large\`: the body exceeds ${MAX_GENERATION_BODY / 1024} KiB.`),
             "415": problem("`unsupported_media_type`: send application/json."),
             "422": problem(
-              "`generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable`, " +
+              "`generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable` (an edge deployed without webhook delivery), " +
                 "`webhook_secret_missing` (the key has none yet: `npm run keys -- webhook-secret <keyId>`).",
             ),
             "429": problemWithHeaders(

@@ -864,7 +864,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable`, `webhook_secret_missing` (the key has none yet: `npm run keys -- webhook-secret <keyId>`). */
+                /** @description `generation_too_costly`, `embedding_pack_mismatch`, `scheduler_unavailable`, `idempotency_key_reused`, `webhooks_unavailable` (an edge deployed without webhook delivery), `webhook_secret_missing` (the key has none yet: `npm run keys -- webhook-secret <keyId>`). */
                 422: {
                     headers: {
                         [name: string]: unknown;
