@@ -30,7 +30,6 @@ import type { GenerationTask } from "../gpu-runtime/pipeline/generation-task.ts"
 import { InstantIdPipeline } from "../gpu-runtime/pipeline/instantid-pipeline.ts";
 import type { Feeds, Networks, Outputs } from "../gpu-runtime/pipeline/networks.ts";
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
-import { loadPackSessions, reportSessions } from "../gpu-runtime/sessions/load-pack-sessions.ts";
 import { SessionNetworks } from "../gpu-runtime/sessions/session-networks.ts";
 import { ClipTokenizer } from "../shared/tokenizer/index.ts";
 import { ensureMidPack } from "./packs/mid-pack.ts";
@@ -160,12 +159,12 @@ async function main(): Promise<void> {
     overrides[`height_${level}`] = h;
     overrides[`width_${level}`] = h;
   }
-  const sessions = await loadPackSessions(dir, manifest, { providers: providerList, threads: Number(values.threads), ...(values.static ? { freeDimensionOverrides: overrides } : {}) });
-  const inner = new SessionNetworks(sessions, { fuseDenoiser: !values.chain });
+  const cfg = { providers: providerList, threads: Number(values.threads), ...(values.static ? { freeDimensionOverrides: overrides } : {}) };
+  const inner = await SessionNetworks.load(dir, manifest, cfg, { fuseDenoiser: !values.chain });
   const networks = new TimedNetworks(inner);
   const loadedRss = process.resourceUsage().maxRSS;
   try {
-    const placed = reportSessions(sessions).map((s) => `${s.network}=${s.provider}`).join(" ");
+    const placed = (await inner.report()).map((s) => `${s.network}=${s.provider}`).join(" ");
     console.log(`pack ${manifest.name} (${manifest.precision}) at ${size}x${size}, ${steps} steps, guidance ${values.guidance}; ${placed}${values.static ? "; static shapes" : ""}`);
     const denoiser = await inner.describeDenoiser();
     console.log(`denoiser: ${denoiser.fused ? `fused${denoiser.splitEmbedding ? ", control embedding once per generation" : ""}` : `two sessions (${denoiser.reason ?? "chain"})`}`);

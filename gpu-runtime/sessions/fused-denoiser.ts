@@ -6,10 +6,11 @@
  */
 import { dirname } from "node:path";
 import { buildDenoiserGraphs, encodeModel, LANE_SAMPLE, STEP_INPUTS, type DenoiserGraphs } from "../../shared/onnx/denoiser-graph.ts";
-import { decodeModel, decodeModelReferencingFile } from "../../shared/onnx/onnx-model.ts";
+import { decodeModel } from "../../shared/onnx/onnx-model.ts";
 import { createSession, type DeviceTensor, type ModelSession, type SessionOptions } from "../../shared/onnx/ort-session.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 import type { Feeds, Outputs } from "../pipeline/networks.ts";
+import { outlineModelFile } from "./model-file-outline.ts";
 
 const IDENTITYNET_PREFIX = "identitynet/";
 
@@ -33,7 +34,8 @@ export class FusedDenoiser {
   static async open(controlnet: SessionSource, unet: SessionSource, extra: Partial<SessionOptions> = {}): Promise<FusedDenoiser> {
     const folder = externalFolder(controlnet, unet);
     // from a pack's files, the derived graphs point at the weights in those files rather than copy them
-    const read = (m: string | Uint8Array) => (typeof m === "string" ? decodeModelReferencingFile(m) : decodeModel(m));
+    // (and the weights are never read into JS)
+    const read = (m: string | Uint8Array) => (typeof m === "string" ? outlineModelFile(m) : decodeModel(m));
     const graphs = buildDenoiserGraphs(read(controlnet.source.model), read(unet.source.model));
     const options = (s: SessionSource): SessionOptions => ({ ...s.source.options, ...extra, ...(folder ? { externalDataFolder: folder } : {}) });
     const bind = await createSession(encodeModel(graphs.bind), options(controlnet));

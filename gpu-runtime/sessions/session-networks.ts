@@ -3,19 +3,30 @@
  * test uses directly. Also adds up the time spent inside ORT and the bytes that crossed into and out of it.
  *
  * IdentityNet followed by the UNet (the denoising step) runs as one fused session with its
- * per-generation constants bound once (fused-denoiser.ts); the two separate sessions are then released
- * and reopened only if something asks for one of them alone.
+ * per-generation constants bound once (fused-denoiser.ts). Opened from a pack (SessionNetworks.load),
+ * the two separate sessions are never opened: the fused graphs load straight from the pack's files.
+ * Given open sessions instead, it releases those two when it fuses them. Either way they are (re)opened
+ * only if something asks for one of them alone.
  */
-import type { NetworkName } from "../../shared/pack/pack-manifest.ts";
+import { NETWORKS, type NetworkName, type PackManifest } from "../../shared/pack/pack-manifest.ts";
 import { LANE_SAMPLE, ROW_LANES } from "../../shared/onnx/denoiser-graph.ts";
 import { createSession, type ModelSession } from "../../shared/onnx/ort-session.ts";
 import type { Tensor } from "../../shared/tensor/tensor.ts";
 import type { Feeds, Networks, Outputs } from "../pipeline/networks.ts";
-import { FusedDenoiser } from "./fused-denoiser.ts";
+import { FusedDenoiser, type SessionSource } from "./fused-denoiser.ts";
+import { loadPackSessions, packSessionSource, type SessionConfig, type SessionReport } from "./load-pack-sessions.ts";
+
+/** The networks the fused denoiser replaces. */
+const DENOISER_PARTS: readonly NetworkName[] = ["controlnet", "unet"];
 
 export interface SessionNetworksOptions {
   /** Run IdentityNet + UNet as one fused session (default true); false keeps the two-session chain. */
   readonly fuseDenoiser?: boolean;
+  /**
+   * Networks known only by what they open from (not opened): the fused denoiser is made from them,
+   * or they are opened on first use.
+   */
+  readonly unopened?: ReadonlyMap<NetworkName, SessionSource>;
 }
 
 export class SessionNetworks implements Networks {
@@ -24,7 +35,8 @@ export class SessionNetworks implements Networks {
   /** Why the fused denoiser is not in use, when it could not be opened. */
   denoiserFallback?: string;
   private readonly sessions: Map<NetworkName, ModelSession>;
-  private readonly released = new Map<NetworkName, ModelSession>();
+  /** Networks with no open session of their own: what each would be opened from. */
+  private readonly released = new Map<NetworkName, SessionSource>();
   private readonly reopened = new Map<NetworkName, Promise<ModelSession>>();
   private denoiser?: Promise<FusedDenoiser | undefined>;
   /** Bytes counted by sessions this object no longer holds. */
@@ -35,6 +47,47 @@ export class SessionNetworks implements Networks {
     private readonly options: SessionNetworksOptions = {},
   ) {
     this.sessions = new Map(sessions);
+    for (const [name, source] of options.unopened ?? []) if (!this.sessions.has(name)) this.released.set(name, source);
+  }
+
+  /**
+   * A pack's networks in this thread. With the fused denoiser (the default) IdentityNet's and the UNet's
+   * own sessions are never opened, so their weights are never held twice, not even for the moment between
+   * releasing them and opening the fused graphs (freed memory does not always go back to the system at
+   * once). The fused graphs open first, while the process holds the least.
+   */
+  static async load(packDir: string, manifest: Pick<PackManifest, "networks">, cfg: SessionConfig, options: Omit<SessionNetworksOptions, "unopened"> = {}): Promise<SessionNetworks> {
+    const fuse = options.fuseDenoiser !== false;
+    const deferred = fuse ? DENOISER_PARTS : [];
+    const unopened = new Map(deferred.map((n) => [n, packSessionSource(packDir, manifest, n, cfg)] as const));
+    const early = new SessionNetworks(new Map(), { ...options, unopened });
+    // opened before the other sessions; a denoiser that cannot open leaves the two networks to open on demand
+    if (fuse) await early.describeDenoiser();
+    try {
+      const sessions = await loadPackSessions(packDir, manifest, cfg, NETWORKS.filter((n) => !deferred.includes(n)));
+      for (const [name, s] of sessions) early.sessions.set(name, s);
+    } catch (err) {
+      await early.release();
+      throw err;
+    }
+    return early;
+  }
+
+  /** Which provider runs each network (IdentityNet and the UNet: the fused denoiser's, when they run fused). */
+  async report(): Promise<SessionReport[]> {
+    const fused = this.options.fuseDenoiser === false ? undefined : await this.denoiser;
+    const reports: SessionReport[] = [];
+    for (const network of NETWORKS) {
+      const open = this.sessions.get(network);
+      if (open) {
+        reports.push({ network, provider: open.provider, fallbacks: open.fallbacks });
+        continue;
+      }
+      if (!this.released.has(network)) continue;
+      const s = fused && DENOISER_PARTS.includes(network) ? fused.denoiser : await this.session(network);
+      reports.push({ network, provider: s.provider, fallbacks: s.fallbacks });
+    }
+    return reports;
   }
 
   /** Bytes that crossed between JS and ORT (both ways) in every session since creation. */
@@ -106,22 +159,28 @@ export class SessionNetworks implements Networks {
   }
 
   private async openDenoiser(): Promise<FusedDenoiser | undefined> {
-    const controlnet = this.sessions.get("controlnet");
-    const unet = this.sessions.get("unet");
+    const controlnet = this.sessions.get("controlnet") ?? this.released.get("controlnet");
+    const unet = this.sessions.get("unet") ?? this.released.get("unet");
     if (!controlnet || !unet) {
       this.denoiserFallback = "IdentityNet or the UNet is not loaded";
       return undefined;
     }
-    // The fused graph holds both networks' weights: the separate sessions are released first (reopened
-    // on demand if anything asks for one alone), so the weights are never held twice.
-    for (const [name, s] of [["controlnet", controlnet], ["unet", unet]] as const) {
+    // The fused graph holds both networks' weights: open separate sessions are released first (reopened
+    // on demand if anything asks for one alone), so the weights are not held twice.
+    for (const name of DENOISER_PARTS) {
+      const s = this.sessions.get(name);
+      if (!s) continue;
       this.retiredBytes += s.transfer.toOrt + s.transfer.fromOrt;
       this.sessions.delete(name);
       this.released.set(name, s);
       await s.release();
     }
     try {
-      return await FusedDenoiser.open(controlnet, unet);
+      // No memory pattern: ORT would otherwise plan one block for a step's activations and keep it in its
+      // arena beside the chunks of the first (unplanned) step; without it the arena reuses its chunks
+      // (on the mid pack at 512² it held ~190 MB instead of ~300 MB between steps, same speed, same outputs),
+      // which leaves room for the VAE's decode peak that follows.
+      return await FusedDenoiser.open(controlnet, unet, { memPattern: false });
     } catch (err) {
       this.denoiserFallback = (err as Error).message;
       return undefined;

@@ -6,14 +6,12 @@ import { workerData } from "node:worker_threads";
 import type { Feeds, Outputs } from "../pipeline/networks.ts";
 import { readPackManifest } from "../../shared/pack/pack-manifest.ts";
 import { serveTasks } from "../../shared/workers/serve-tasks.ts";
-import { loadPackSessions, reportSessions } from "./load-pack-sessions.ts";
 import type { SessionRequest, SessionResponse, SessionWorkerData } from "./session-protocol.ts";
 import { SessionNetworks } from "./session-networks.ts";
 import { TensorRefStore } from "./tensor-refs.ts";
 
 interface WorkerState {
   readonly networks: SessionNetworks;
-  readonly sessions: Awaited<ReturnType<typeof loadPackSessions>>;
   readonly refs: TensorRefStore;
 }
 
@@ -22,11 +20,11 @@ const data = workerData as SessionWorkerData;
 serveTasks<WorkerState, SessionRequest, SessionResponse>(
   async () => {
     const manifest = readPackManifest(data.packDir);
-    const sessions = await loadPackSessions(data.packDir, manifest, data);
-    return { networks: new SessionNetworks(sessions, { fuseDenoiser: data.fuseDenoiser !== false }), sessions, refs: new TensorRefStore(data.refCacheBytes) };
+    const networks = await SessionNetworks.load(data.packDir, manifest, data, { fuseDenoiser: data.fuseDenoiser !== false });
+    return { networks, refs: new TensorRefStore(data.refCacheBytes) };
   },
   async (state, req) => {
-    if (req.kind === "describe") return { kind: "description", sessions: reportSessions(state.sessions) };
+    if (req.kind === "describe") return { kind: "description", sessions: await state.networks.report() };
     const decoded = state.refs.decode(req.kind === "run" ? [req.feeds] : [req.firstFeeds, req.secondFeeds]);
     if ("missing" in decoded) return { kind: "missing", refs: decoded.missing };
     const [a, b] = decoded.feeds as [Feeds, Feeds];

@@ -18,6 +18,13 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** false: no CPU memory arena, so a large one-off activation peak (the VAE's) is returned after the run. */
   cpuMemArena?: boolean;
+  /**
+   * false: no memory pattern (ORT otherwise plans one block for all of a run's activations from the
+   * first run's shapes and allocates it whole on every later run).
+   */
+  memPattern?: boolean;
+  /** ORT graph optimisers left out by name (e.g. "NchwcTransformer"), at any optimisation level. */
+  disabledOptimizers?: readonly string[];
   /** Where ORT writes the graph it optimised (to check what it fused). */
   optimizedModelFilePath?: string;
   /**
@@ -70,6 +77,7 @@ export interface ModelSession {
 }
 
 const ORT_CONFIG_EXTERNAL_FOLDER = "session.model_external_initializers_file_folder_path";
+const ORT_CONFIG_DISABLED_OPTIMIZERS = "optimization.disable_specified_optimizers";
 
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
   const providers = options.providers?.length ? options.providers : (["cpu"] as ExecutionProvider[]);
@@ -98,12 +106,14 @@ function open(model: string | Uint8Array, provider: ExecutionProvider, o: Sessio
   // the node binding takes session config entries as flat "a.b.c" string keys
   const extra: Record<string, string> = {};
   if (o.externalDataFolder) extra[ORT_CONFIG_EXTERNAL_FOLDER] = o.externalDataFolder;
+  if (o.disabledOptimizers?.length) extra[ORT_CONFIG_DISABLED_OPTIMIZERS] = o.disabledOptimizers.join(",");
   const ep: ort.InferenceSession.ExecutionProviderConfig = provider;
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     graphOptimizationLevel: o.graphOptimizationLevel ?? "all",
     ...(o.intraOpThreads ? { intraOpNumThreads: o.intraOpThreads } : {}),
     ...(o.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
+    ...(o.memPattern === false ? { enableMemPattern: false } : {}),
     ...(o.optimizedModelFilePath ? { optimizedModelFilePath: o.optimizedModelFilePath } : {}),
     ...(o.logSeverityLevel !== undefined ? { logSeverityLevel: o.logSeverityLevel } : {}),
     ...(o.logId ? { logId: o.logId } : {}),

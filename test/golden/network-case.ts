@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SafetensorsFile } from "../../shared/checkpoint/safetensors.ts";
-import { createSession, type GraphOptimizationLevel } from "../../shared/onnx/ort-session.ts";
+import { createSession, type GraphOptimizationLevel, type SessionOptions } from "../../shared/onnx/ort-session.ts";
 import { maxAbsDiff, type Tensor } from "../../shared/tensor/tensor.ts";
 import { atolOf, type GoldenCase, type GoldenResult } from "./golden-case.ts";
 
@@ -13,6 +13,8 @@ export interface NetworkCaseOptions {
   optimization?: GraphOptimizationLevel;
   /** Multiplies the case's atol (fp16 weights are held to 10x the fp32 tolerance). */
   atolFactor?: number;
+  /** Further session options (e.g. the ones the runtime opens this network with). */
+  sessionOptions?: Omit<SessionOptions, "graphOptimizationLevel">;
 }
 
 export function readCaseConfig(c: GoldenCase): unknown {
@@ -23,7 +25,7 @@ export function readCaseConfig(c: GoldenCase): unknown {
 
 export async function runNetworkCase(c: GoldenCase, model: Uint8Array, o: NetworkCaseOptions = {}): Promise<GoldenResult> {
   const io = SafetensorsFile.open(join(c.path, "io.safetensors"));
-  const session = await createSession(model, { graphOptimizationLevel: o.optimization ?? "all" });
+  const session = await createSession(model, { ...o.sessionOptions, graphOptimizationLevel: o.optimization ?? "all" });
   try {
     const feeds: Record<string, Tensor> = {};
     for (const name of io.names()) if (name.startsWith("in.")) feeds[name.slice(3)] = io.read(name);

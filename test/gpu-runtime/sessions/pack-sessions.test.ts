@@ -1,0 +1,101 @@
+/**
+ * How the runtime opens a pack (SessionNetworks.load): the fused denoiser straight from the pack's files
+ * (IdentityNet's and the UNet's own sessions never opened, their weights never read into JS), and the
+ * session options each network gets, held to the golden tolerances.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { decodeModelReferencingFile, onnx } from "../../../shared/onnx/onnx-model.ts";
+import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
+import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
+import { loadPackSessions, networkSessionOptions } from "../../../gpu-runtime/sessions/load-pack-sessions.ts";
+import { outlineModelFile } from "../../../gpu-runtime/sessions/model-file-outline.ts";
+import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.ts";
+import { compile as compileVaeDecoder } from "../../golden/components/vae_decoder.ts";
+import { loadGoldenCase } from "../../golden/golden-case.ts";
+import { runNetworkCase } from "../../golden/network-case.ts";
+
+const cfg = { providers: ["cpu" as const], threads: 1 };
+
+/** One denoising step's feeds at 64x64 with CFG (two rows of one latent), from a fixed seed. */
+function stepFeeds(m: PackManifest): { control: Record<string, Tensor>; unet: Record<string, Tensor> } {
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const f = (shape: number[], fill: () => number = rand): Tensor => ({ dtype: "float32", shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, fill) });
+  const latent = 64 / m.model.vaeScaleFactor;
+  const x = m.model.crossAttentionDim;
+  const shared = {
+    lane_sample: f([1, m.model.latentChannels, latent, latent]),
+    row_lanes: { dtype: "int64", shape: [2], data: BigInt64Array.of(0n, 0n) } as Tensor,
+    timestep: f([1], () => 701),
+    text_embeds: f([2, m.model.pooledDim]),
+    time_ids: f([2, 6], () => 64),
+  };
+  return {
+    control: { ...shared, encoder_hidden_states: f([2, m.model.numIpTokens, x]), controlnet_cond: f([2, 3, 64, 64], () => (rand() > 0.8 ? 1 : 0)), conditioning_scale: f([1], () => 0.8) },
+    unet: { ...shared, encoder_hidden_states: f([2, 77 + m.model.numIpTokens, x]), ip_scale: f([1], () => 0.8) },
+  };
+}
+
+describe("a pack's networks as the runtime opens them", () => {
+  let dir: string;
+  let manifest: PackManifest;
+  let loaded: SessionNetworks;
+  beforeAll(async () => {
+    dir = await ensureTinyPack();
+    manifest = readPackManifest(dir);
+    loaded = await SessionNetworks.load(dir, manifest, cfg);
+  });
+  afterAll(async () => {
+    await loaded?.release();
+  });
+
+  it("opens the fused denoiser at load, reported as IdentityNet's and the UNet's provider", async () => {
+    expect(await loaded.describeDenoiser()).toEqual({ fused: true, splitEmbedding: true });
+    const report = await loaded.report();
+    expect(report.map((r) => r.network).sort()).toEqual(Object.keys(manifest.networks).sort());
+    for (const r of report) expect(r.provider).toBe("cpu");
+  });
+
+  it("steps exactly as the separate sessions fused on first use, and as the two-session chain", async () => {
+    const { control, unet } = stepFeeds(manifest);
+    const out = async (n: SessionNetworks) => (await n.chain("controlnet", control, "unet", unet)).noise_pred!.data as Float32Array;
+    const fromLoad = await out(loaded);
+    const lazy = new SessionNetworks(await loadPackSessions(dir, manifest, cfg));
+    const chain = new SessionNetworks(await loadPackSessions(dir, manifest, cfg), { fuseDenoiser: false });
+    try {
+      expect(maxAbsDiff(fromLoad, await out(lazy))).toBe(0);
+      expect(maxAbsDiff(fromLoad, await out(chain))).toBe(0);
+    } finally {
+      await Promise.all([lazy.release(), chain.release()]);
+    }
+  });
+
+  it("opens IdentityNet alone on demand when asked for it", async () => {
+    const { control } = stepFeeds(manifest);
+    const { lane_sample: _l, row_lanes: _r, ...rest } = control;
+    const sample = { dtype: "float32", shape: [2, ...control.lane_sample!.shape.slice(1)], data: new Float32Array(2 * control.lane_sample!.data.length) } as Tensor;
+    const outs = await loaded.run("controlnet", { ...rest, sample });
+    expect(Object.keys(outs).length).toBe(manifest.model.downResiduals + 1);
+  });
+
+  it("reads a pack file's graph with its weights left in the file, as decoding it whole and dropping them does", () => {
+    for (const n of ["unet", "controlnet", "vae_decoder"] as const) {
+      const path = join(dir, manifest.networks[n]);
+      const outlined = onnx.ModelProto.toObject(outlineModelFile(path), { bytes: String, longs: String });
+      const decoded = onnx.ModelProto.toObject(decodeModelReferencingFile(path), { bytes: String, longs: String });
+      expect(outlined).toEqual(decoded);
+      const external = (outlined.graph.initializer as { dataLocation?: number }[]).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+      expect(external.length).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(["all", "disabled"] as const)("holds the golden VAE decoder case with the decoder's runtime session options (optimisation %s)", async (optimization) => {
+    const c = loadGoldenCase(join(import.meta.dirname, "../../fixtures/golden/vae_decoder"));
+    const { providers: _p, ...options } = networkSessionOptions("vae_decoder", cfg);
+    expect(options.disabledOptimizers).toContain("NchwcTransformer");
+    const result = await runNetworkCase(c, compileVaeDecoder(c), { optimization, sessionOptions: options });
+    expect(result.maxAbsErr).toBeLessThanOrEqual(result.atol!);
+  });
+});
