@@ -75,7 +75,7 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
         body: JSON.stringify(generationView(record)),
       });
       c.header("Location", location);
-      return streamEvents(c, d.service, principal.userId, record.id, undefined);
+      return streamEvents(c, d.service, principal.userId, record.id, undefined, true);
     }
 
     const waitSeconds = preferWait(c.req.header("prefer"));
@@ -153,11 +153,13 @@ async function streamEvents(
   userId: string,
   id: string,
   lastEventId: number | undefined,
+  creating = false,
 ): Promise<Response> {
   const abort = new AbortController();
   const events = await service.events(userId, id, {
     ...(lastEventId !== undefined ? { lastEventId } : {}),
     signal: abort.signal,
+    creating,
   });
   c.header("Content-Type", `${SSE_CONTENT_TYPE}; charset=utf-8`);
   c.header("Cache-Control", "no-cache");

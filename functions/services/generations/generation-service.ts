@@ -55,6 +55,12 @@ export interface GenerationServiceDeps {
 export interface EventsOptions {
   readonly lastEventId?: number;
   readonly signal?: AbortSignal;
+  /**
+   * The stream of the request that created the generation: the coordinator is asked even when the
+   * record already reads finished (a fast runtime can end it before this read), so a coordinator
+   * that keeps the whole event log (a Worker's Durable Object) still gives every event.
+   */
+  readonly creating?: boolean;
 }
 
 export class GenerationService {
@@ -232,8 +238,9 @@ export class GenerationService {
     const d = this.#d;
     const record = await d.generations.get(userId, id);
     if (!record) throw notFound("generation_not_found", "Generation");
-    if (!TERMINAL_STATUSES.has(record.status)) {
-      const live = await d.coordinator.subscribe(id, options);
+    const { creating, ...subscription } = options;
+    if (creating || !TERMINAL_STATUSES.has(record.status)) {
+      const live = await d.coordinator.subscribe(id, subscription);
       if (live) return live;
     }
     const final = TERMINAL_STATUSES.has(record.status) ? record : await d.generations.get(userId, id);

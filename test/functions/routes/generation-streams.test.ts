@@ -125,6 +125,18 @@ describe("SSE ids and Last-Event-ID", () => {
     ids.forEach((x, i) => i > 0 && expect(x).toBeGreaterThan(ids[i - 1]));
   });
 
+  it("a runtime that finishes the whole generation before the edge answered the POST: the creating stream still carries every event", async () => {
+    const manual = h.stub.nextManual();
+    const pending = post({}, { accept: "text/event-stream" });
+    const m = await manual;
+    m.send({ type: "accepted", data: { requestId: m.request.requestId!, queuePosition: 0 } });
+    await finishRun(m, 1);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const events = await reader(res).rest();
+    expect(events.map((e) => e.event)).toEqual(["queued", "progress", "progress", "progress", "image", "done"]);
+  });
+
   it("a finished generation replays the latest progress, every image and the final event, then closes", async () => {
     const manual = h.stub.nextManual();
     const res = await post({}, { accept: "text/event-stream" });
