@@ -6,31 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSseStream } from "../../shared/contract/sse.ts";
-import type { IdentityRecord } from "../../functions/stores/identity-store.ts";
 import { startStubRuntime, type StubRuntime } from "../functions/helpers/stub-runtime.ts";
-import { startWorkerEdge, type WorkerEdge } from "./helpers/worker-edge.ts";
+import { sampleIdentity, startWorkerEdge, type WorkerEdge } from "./helpers/worker-edge.ts";
 
-const IDENTITY: IdentityRecord = {
-  id: "idt_workers0000000000001",
-  userId: "alice",
-  contentHash: "h",
-  pack: "antelopev2",
-  embedding: Float32Array.from({ length: 512 }, (_, i) => Math.cos(i) * 2),
-  kps: [
-    [20, 24],
-    [44, 24],
-    [32, 36],
-    [22, 50],
-    [42, 50],
-  ],
-  bbox: [10, 10, 54, 60],
-  score: 0.99,
-  faceCount: 1,
-  photoCount: 1,
-  imageWidth: 64,
-  imageHeight: 64,
-  createdMs: 0,
-};
+const IDENTITY = sampleIdentity("idt_workers0000000000001", "alice");
 
 let stub: StubRuntime;
 beforeAll(async () => {

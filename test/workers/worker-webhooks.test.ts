@@ -11,37 +11,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { unstable_startWorker } from "wrangler";
 import { createD1ApiKeyStore } from "../../functions/adapters/workers/d1/api-key-store.ts";
 import { createD1IdentityStore } from "../../functions/adapters/workers/d1/identity-store.ts";
 import { issueApiKey } from "../../functions/api-keys/issue-api-key.ts";
 import { runKeysCli } from "../../functions/cli/keys.ts";
-import { openLocalWorkersD1, WRANGLER_CONFIG, workersStateDir } from "../../functions/cli/workers-local.ts";
-import type { IdentityRecord } from "../../functions/stores/identity-store.ts";
+import { openLocalWorkersD1, workersStateDir } from "../../functions/cli/workers-local.ts";
 import { startStubRuntime, type StubRuntime } from "../functions/helpers/stub-runtime.ts";
 import { startReceiver, verifyDelivery, type WebhookReceiver } from "../functions/webhooks/webhook-receiver.ts";
+import { sampleIdentity, startWorkerEdge } from "./helpers/worker-edge.ts";
 
-const IDENTITY: IdentityRecord = {
-  id: "idt_webhooks000000000001",
-  userId: "hooked",
-  contentHash: "h",
-  pack: "antelopev2",
-  embedding: Float32Array.from({ length: 512 }, (_, i) => Math.sin(i) * 2),
-  kps: [
-    [20, 24],
-    [44, 24],
-    [32, 36],
-    [22, 50],
-    [42, 50],
-  ],
-  bbox: [10, 10, 54, 60],
-  score: 0.99,
-  faceCount: 1,
-  photoCount: 1,
-  imageWidth: 64,
-  imageHeight: 64,
-  createdMs: 0,
-};
+const IDENTITY = sampleIdentity("idt_webhooks000000000001", "hooked");
 
 /** First retry after 0.75-1.5 s: long enough to stop the Worker before it, short for the test. */
 const RETRY_BASE_MS = 1_500;
@@ -53,30 +32,8 @@ interface RunningWorker {
 
 /** The Worker on `dataDir`'s local state (kept between starts, as wrangler dev --persist-to keeps it). */
 async function startWorker(dataDir: string, runtime: StubRuntime, vars: Record<string, string>): Promise<RunningWorker> {
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-  const plain = (value: string) => ({ type: "plain_text" as const, value });
-  const worker = await unstable_startWorker({
-    config: WRANGLER_CONFIG,
-    bindings: {
-      RUNTIME_URL: plain(runtime.url),
-      RUNTIME_TOKEN: { type: "secret_text", value: runtime.token },
-      ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, plain(v)])),
-    },
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist: workersStateDir(dataDir),
-      watch: false,
-      logLevel: "warn",
-    },
-  });
-  try {
-    await worker.ready;
-  } catch (e) {
-    await worker.dispose();
-    throw e;
-  }
-  return { url: (await worker.url).origin, stop: () => worker.dispose() };
+  const edge = await startWorkerEdge({ runtimeUrl: runtime.url, runtimeToken: runtime.token, vars, dataDir });
+  return { url: edge.url, stop: () => edge.close() };
 }
 
 async function keys(dataDir: string, args: string[]): Promise<string[]> {

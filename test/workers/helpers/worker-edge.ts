@@ -34,9 +34,15 @@ export async function startWorkerEdge(opts: {
   vars?: Record<string, string>;
   /** Secret bindings (e.g. EMBEDDING_KEY). */
   secrets?: Record<string, string>;
+  /**
+   * The local state's folder, to start a Worker again on the same D1/KV/R2/Durable Object state
+   * (a restart); the caller owns it and close() keeps it. Default: a temp folder close() removes.
+   */
+  dataDir?: string;
 }): Promise<WorkerEdge> {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-  const dataDir = await mkdtemp(join(tmpdir(), "edge-workers-"));
+  const ownsDataDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "edge-workers-")));
   const keysCli = async (args: string[]) => {
     const lines: string[] = [];
     await runKeysCli([...args, "--edge=workers"], dataDir, (l) => lines.push(l));
@@ -65,7 +71,7 @@ export async function startWorkerEdge(opts: {
     await worker.ready;
   } catch (e) {
     await worker.dispose();
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
   const url = (await worker.url).origin;
@@ -125,7 +131,32 @@ export async function startWorkerEdge(opts: {
     },
     async close() {
       await worker.dispose();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** An identity to store directly (the stub runtime analyses no faces): a 64x64 photo's face. */
+export function sampleIdentity(id: string, userId: string): IdentityRecord {
+  return {
+    id,
+    userId,
+    contentHash: `h-${id}`,
+    pack: "antelopev2",
+    embedding: Float32Array.from({ length: 512 }, (_, i) => Math.sin(i) * 2),
+    kps: [
+      [20, 24],
+      [44, 24],
+      [32, 36],
+      [22, 50],
+      [42, 50],
+    ],
+    bbox: [10, 10, 54, 60],
+    score: 0.99,
+    faceCount: 1,
+    photoCount: 1,
+    imageWidth: 64,
+    imageHeight: 64,
+    createdMs: 0,
   };
 }
