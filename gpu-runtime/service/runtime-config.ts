@@ -4,7 +4,7 @@ import type { FacePackName } from "../../shared/face/face-analyser.ts";
 import { DEFAULT_FACE_PACK_DIRS } from "../../shared/face/pack-dirs.ts";
 import { DEFAULT_IMAGE_LIMITS } from "../../shared/image/image-intake.ts";
 import type { ExecutionProvider } from "../../shared/onnx/ort-session.ts";
-import type { RuntimeFacesConfig } from "./face-service.ts";
+import { DEFAULT_FACE_BATCH, type RuntimeFacesConfig } from "./face-service.ts";
 
 export interface RuntimeConfig {
   readonly packDir: string;
@@ -61,9 +61,10 @@ export function runtimeConfigFromEnv(env: Readonly<Record<string, string | undef
 
 /**
  * POST /v1/faces/analyze's settings: RUNTIME_FACE_PACK (lite | antelopev2; default lite),
- * RUNTIME_FACE_PACK_DIR (default: the pack's usual folder), RUNTIME_FACE_WORKERS (default 1), and
- * the photo limits under the same names as the Node edge's (PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS), so
- * one setting gives both edges the same intake.
+ * RUNTIME_FACE_PACK_DIR (default: the pack's usual folder), RUNTIME_FACE_WORKERS (default 1),
+ * RUNTIME_FACE_BATCH (most photos of concurrent requests analysed as one batch, 1 = off; default: 8 on a
+ * GPU provider, off on cpu), and the photo limits under the same names as the Node edge's
+ * (PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS), so one setting gives both edges the same intake.
  */
 export function facesConfigFromEnv(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): RuntimeFacesConfig {
   const pack = env.RUNTIME_FACE_PACK || "lite";
@@ -78,6 +79,7 @@ export function facesConfigFromEnv(env: Readonly<Record<string, string | undefin
       maxPixels: int(env, "PHOTO_MAX_PIXELS", DEFAULT_IMAGE_LIMITS.maxPixels, 1, Number.MAX_SAFE_INTEGER),
     },
     workers: int(env, "RUNTIME_FACE_WORKERS", 1, 1, 64),
+    ...(env.RUNTIME_FACE_BATCH ? { batch: { maxImages: int(env, "RUNTIME_FACE_BATCH", 1, 1, 64), windowMs: DEFAULT_FACE_BATCH.windowMs } } : {}),
   };
 }
 

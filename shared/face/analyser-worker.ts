@@ -1,4 +1,7 @@
-/** Worker thread of the face analyser: loads one pack's ONNX sessions once, then analyses images. */
+/**
+ * Worker thread of the face analyser: loads one pack's ONNX sessions once, then analyses images. A task
+ * is one or more photos; several (a batch the analyser collected) share each network's runs.
+ */
 import { workerData } from "node:worker_threads";
 import { serveTasks } from "../workers/serve-tasks.ts";
 import { createFacePipeline } from "./create-face-pipeline.ts";
@@ -10,8 +13,8 @@ export interface AnalyserWorkerData {
   readonly config: FacePackConfig;
 }
 
-serveTasks<FacePipeline, DecodedImage, DetectedFace[]>(
+serveTasks<FacePipeline, readonly DecodedImage[], DetectedFace[][]>(
   () => createFacePipeline((workerData as AnalyserWorkerData).config),
-  (pipeline, image) => pipeline.analyse(image),
-  { transfer: (faces) => faces.map((f) => f.embedding.buffer as ArrayBuffer) },
+  async (pipeline, images) => (images.length === 1 ? [await pipeline.analyse(images[0]!)] : pipeline.analyseBatch(images)),
+  { transfer: (perImage) => perImage.flatMap((faces) => faces.map((f) => f.embedding.buffer as ArrayBuffer)) },
 );

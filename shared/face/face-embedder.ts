@@ -3,7 +3,7 @@
  * batch 1, and the output flattened as the raw embedding (no L2 normalisation: InstantID
  * feeds the unnormalised vector to its Resampler).
  */
-import type { FaceSession } from "./face-session.ts";
+import { runRows, type FaceSession } from "./face-session.ts";
 import { float32 } from "../tensor/tensor.ts";
 import type { DecodedImage } from "./face-analyser.ts";
 
@@ -40,5 +40,17 @@ export class FaceEmbedder {
     const t = out[this.session.outputNames[0]!]!;
     if (!(t.data instanceof Float32Array)) throw new TypeError(`embed: the recogniser returned ${t.dtype}, expected float32`);
     return Float32Array.from(t.data);
+  }
+
+  /** Several crops' embeddings, in one run when the session is batchable; each as embed() gives it. */
+  async embedBatch(crops: readonly DecodedImage[]): Promise<Float32Array[]> {
+    const { size, mean, std } = this.options;
+    for (const crop of crops) if (crop.width !== size || crop.height !== size) throw new RangeError(`embed: expected a ${size}x${size} crop, got ${crop.width}x${crop.height}`);
+    const outs = await runRows(this.session, this.session.inputNames[0]!, crops.map((c) => planarInput(c, mean, std)));
+    return outs.map((out) => {
+      const t = out[this.session.outputNames[0]!]!;
+      if (!(t.data instanceof Float32Array)) throw new TypeError(`embed: the recogniser returned ${t.dtype}, expected float32`);
+      return Float32Array.from(t.data);
+    });
   }
 }

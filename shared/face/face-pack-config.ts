@@ -10,6 +10,11 @@ export interface SessionConfig {
   readonly providers?: ExecutionProvider[];
   /** Threads per ONNX session; 1 by default so N workers use N cores. */
   readonly intraOpThreads?: number;
+  /**
+   * Open each network so that rows of several faces or photos can share one run, where the model allows
+   * it with results identical to single runs (batchable-model.ts). Default false.
+   */
+  readonly batchRows?: boolean;
 }
 
 export interface LitePackConfig extends SessionConfig, LiteOptions {

@@ -4,6 +4,11 @@ import type { DecodedImage, DetectedFace, FacePackName } from "./face-analyser.t
 export interface FacePipeline {
   readonly pack: FacePackName;
   analyse(image: DecodedImage): Promise<DetectedFace[]>;
+  /**
+   * Several photos at once, each photo's faces exactly as analyse() finds them: the networks whose
+   * sessions are batchable run every photo's (or face's) rows in one call.
+   */
+  analyseBatch(images: readonly DecodedImage[]): Promise<DetectedFace[][]>;
   release(): Promise<void>;
 }
 

@@ -11,8 +11,43 @@ export interface FaceSession {
   readonly provider: string;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /**
+   * True when the model takes a leading batch dimension of any size and answers each row exactly (to
+   * the byte) as it answers that row alone, so rows of several faces or photos can share one run.
+   */
+  readonly batchable?: boolean;
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
+}
+
+/**
+ * One input per row, each [1, ...]: one run of the rows stacked when the session is batchable, else one
+ * run per row. Every output is split back into rows (each [1, ...]).
+ */
+export async function runRows(session: FaceSession, input: string, rows: readonly Tensor[]): Promise<Record<string, Tensor>[]> {
+  if (rows.length === 0) return [];
+  if (!session.batchable || rows.length === 1) {
+    const out: Record<string, Tensor>[] = [];
+    for (const row of rows) out.push(await session.run({ [input]: row }));
+    return out;
+  }
+  const first = rows[0]!;
+  const len = first.data.length;
+  const data = new Float32Array(len * rows.length);
+  rows.forEach((r, i) => {
+    if (r.data.length !== len || r.shape[0] !== 1) throw new RangeError(`runRows: rows must each be [1, ...] of one size`);
+    data.set(r.data as Float32Array, i * len);
+  });
+  const outputs = await session.run({ [input]: { dtype: "float32", shape: [rows.length, ...first.shape.slice(1)], data } });
+  return rows.map((_, i) => {
+    const row: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(outputs)) {
+      if (t.shape[0] !== rows.length) throw new RangeError(`runRows: output ${name} has ${t.shape[0]} rows for ${rows.length} inputs`);
+      const per = t.data.length / rows.length;
+      row[name] = { dtype: t.dtype, shape: [1, ...t.shape.slice(1)], data: t.data.slice(i * per, (i + 1) * per) } as Tensor;
+    }
+    return row;
+  });
 }
 
 export interface FaceBackend {
@@ -53,6 +88,7 @@ export function timedBackend(backend: FaceBackend, onRun: (timing: SessionRunTim
         provider: session.provider,
         inputNames: session.inputNames,
         outputNames: session.outputNames,
+        ...(session.batchable ? { batchable: true } : {}),
         async run(feeds) {
           const t0 = performance.now();
           const out = await session.run(feeds);

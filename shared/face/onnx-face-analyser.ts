@@ -16,6 +16,19 @@ export interface FaceAnalyserOptions {
   readonly workers?: number;
   /** Fail an analysis (and replace its worker) after this long. Default: no limit. */
   readonly timeoutMs?: number;
+  /**
+   * Photos that arrive together are analysed as one task, their faces' rows sharing each network's
+   * runs (with config.batchRows, results identical to one at a time): a photo waits at most windowMs
+   * for others, and a batch holds at most maxImages. Default: one photo per task.
+   */
+  readonly batch?: { readonly maxImages: number; readonly windowMs: number };
+}
+
+/** How many tasks the analyser sent and how many photos they held, since it started. */
+export interface FaceAnalyserStats {
+  readonly tasks: number;
+  readonly images: number;
+  readonly largestBatch: number;
 }
 
 export function defaultWorkerCount(): number {
@@ -23,9 +36,9 @@ export function defaultWorkerCount(): number {
 }
 
 /** Starts the workers and waits until every one has loaded the pack (a missing pack fails here). */
-export async function createFaceAnalyser(config: FacePackConfig, options: FaceAnalyserOptions = {}): Promise<FaceAnalyser> {
+export async function createFaceAnalyser(config: FacePackConfig, options: FaceAnalyserOptions = {}): Promise<FaceAnalyser & { stats(): FaceAnalyserStats }> {
   const workerData: AnalyserWorkerData = { config };
-  const pool = new WorkerPool<DecodedImage, DetectedFace[]>({
+  const pool = new WorkerPool<readonly DecodedImage[], DetectedFace[][]>({
     script: new URL("./analyser-worker.ts", import.meta.url),
     size: options.workers ?? defaultWorkerCount(),
     workerData,
@@ -38,34 +51,80 @@ export async function createFaceAnalyser(config: FacePackConfig, options: FaceAn
     await pool.close();
     throw toFaceAnalysisError(err);
   }
-  return new PooledFaceAnalyser(config.pack, pool);
+  return new PooledFaceAnalyser(config.pack, pool, options.batch);
+}
+
+interface Waiting {
+  readonly image: DecodedImage;
+  readonly resolve: (faces: DetectedFace[]) => void;
+  readonly reject: (err: unknown) => void;
 }
 
 class PooledFaceAnalyser implements FaceAnalyser {
+  #tasks = 0;
+  #images = 0;
+  #largest = 0;
+  /** Photos collected for the next batch, and the timer that sends it. */
+  #waiting: Waiting[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     readonly pack: FacePackName,
-    private readonly pool: WorkerPool<DecodedImage, DetectedFace[]>,
+    private readonly pool: WorkerPool<readonly DecodedImage[], DetectedFace[][]>,
+    private readonly batch?: FaceAnalyserOptions["batch"],
   ) {}
+
+  stats(): FaceAnalyserStats {
+    return { tasks: this.#tasks, images: this.#images, largestBatch: this.#largest };
+  }
 
   async analyse(image: DecodedImage): Promise<DetectedFace[]> {
     const { width, height, rgb } = image;
     if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || !(rgb instanceof Uint8Array) || rgb.length !== width * height * 3) {
       throw new FaceAnalysisError("invalid_image", `expected ${width}x${height}x3 RGB bytes, got ${rgb?.length ?? "none"}`);
     }
-    // Not transferred: the pixels are cloned when a worker takes the task, one image at a time,
+    // Not transferred: the pixels are cloned when a worker takes the task, one task at a time,
     // and the caller keeps its buffer. Copying all queued images up front stalled the event
     // loop (20 group photos: 150 MB in one tick). A view into a larger buffer is cut out first,
     // since cloning a view clones its whole buffer.
     const whole = rgb.byteOffset === 0 && rgb.byteLength === rgb.buffer.byteLength;
-    try {
-      return await this.pool.run({ rgb: whole ? rgb : rgb.slice(), width, height });
-    } catch (err) {
-      throw toFaceAnalysisError(err);
-    }
+    const own = { rgb: whole ? rgb : rgb.slice(), width, height };
+    if (!this.batch || this.batch.maxImages <= 1) return (await this.#send([own]))[0]!;
+    return new Promise<DetectedFace[]>((resolve, reject) => {
+      this.#waiting.push({ image: own, resolve, reject });
+      if (this.#waiting.length >= this.batch!.maxImages) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), this.batch!.windowMs);
+    });
   }
 
   close(): Promise<void> {
+    this.#flush();
     return this.pool.close();
+  }
+
+  #flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#waiting;
+    this.#waiting = [];
+    if (batch.length === 0) return;
+    this.#send(batch.map((w) => w.image)).then(
+      (perImage) => batch.forEach((w, i) => w.resolve(perImage[i]!)),
+      (err: unknown) => batch.forEach((w) => w.reject(err)),
+    );
+  }
+
+  async #send(images: DecodedImage[]): Promise<DetectedFace[][]> {
+    this.#tasks++;
+    this.#images += images.length;
+    this.#largest = Math.max(this.#largest, images.length);
+    try {
+      const perImage = await this.pool.run(images);
+      if (perImage.length !== images.length) throw new FaceAnalysisError("analysis_failed", `the analyser answered ${perImage.length} photos for ${images.length}`);
+      return perImage;
+    } catch (err) {
+      throw toFaceAnalysisError(err);
+    }
   }
 }
 

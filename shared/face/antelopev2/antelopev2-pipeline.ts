@@ -3,6 +3,7 @@
  * boxes and 5 keypoints, ArcFace alignment, glintr100 embedding with (x - 127.5) / 127.5 RGB input, raw.
  */
 import type { DecodedImage, DetectedFace } from "../face-analyser.ts";
+import type { FaceCandidate } from "../face-candidate.ts";
 import { normCrop } from "../align.ts";
 import { FaceAnalysisError } from "../face-analysis-error.ts";
 import { FaceEmbedder } from "../face-embedder.ts";
@@ -50,6 +51,18 @@ export async function createAntelopev2Pipeline(backend: FaceBackend, config: Ant
         faces.push({ bbox: c.box, score: c.score, kps: c.kps, embedding: await embedder.embed(crop), pack: "antelopev2" });
       }
       return sortByArea(faces);
+    },
+    async analyseBatch(images: readonly DecodedImage[]): Promise<DetectedFace[][]> {
+      // SCRFD at 640 runs per photo (antelopev2's export has no batch dimension on its outputs); every
+      // photo's aligned crops then go through ArcFace together
+      const found: { at: number; c: FaceCandidate & { kps: NonNullable<FaceCandidate["kps"]> }; crop: DecodedImage }[] = [];
+      for (const [at, image] of images.entries()) {
+        for (const c of await detector.detect(image)) if (c.kps) found.push({ at, c: c as (typeof found)[number]["c"], crop: normCrop(image, c.kps, embedder.options.size).crop });
+      }
+      const embeddings = await embedder.embedBatch(found.map((f) => f.crop));
+      const perImage: DetectedFace[][] = images.map(() => []);
+      found.forEach((f, k) => perImage[f.at]!.push({ bbox: f.c.box, score: f.c.score, kps: f.c.kps, embedding: embeddings[k]!, pack: "antelopev2" }));
+      return perImage.map(sortByArea);
     },
     async release() {
       await Promise.all([det.release(), rec.release()]);

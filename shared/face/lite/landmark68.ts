@@ -4,7 +4,7 @@
  * the box's height around its centre, shifted back inside the image. InstantID needs 5 points:
  * the eye centres (means of 36-41 and 42-47), the nose tip (30) and the mouth corners (48, 54).
  */
-import type { FaceSession } from "../face-session.ts";
+import { runRows, type FaceSession } from "../face-session.ts";
 import { cropRaster, rasterOf, rgbToGray } from "../../image/raster.ts";
 import { resizeBilinear } from "../../image/resize-bilinear.ts";
 import { float32 } from "../../tensor/tensor.ts";
@@ -67,5 +67,16 @@ export class Landmark68 {
     const t = out.output;
     if (!t || !(t.data instanceof Float32Array)) throw new TypeError("fr_landmark: expected a float32 `output`");
     return landmarksToImage(t.data, rect);
+  }
+
+  /** predict() for several faces (of one or more photos), in one run when the session is batchable. */
+  async predictBatch(faces: readonly { image: DecodedImage; box: Box }[]): Promise<Point[][]> {
+    const rects = faces.map((f) => landmarkCrop(f.box, f.image.width, f.image.height));
+    const outs = await runRows(this.session, "input", faces.map((f, i) => landmarkInput(f.image, rects[i]!)));
+    return outs.map((out, i) => {
+      const t = out.output;
+      if (!t || !(t.data instanceof Float32Array)) throw new TypeError("fr_landmark: expected a float32 `output`");
+      return landmarksToImage(t.data, rects[i]!);
+    });
   }
 }

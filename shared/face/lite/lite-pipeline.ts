@@ -44,6 +44,15 @@ export async function createLitePipeline(backend: FaceBackend, config: LiteOptio
       }
       return sortByArea(faces);
     },
+    async analyseBatch(images: readonly DecodedImage[]): Promise<DetectedFace[][]> {
+      const found = (await detector.detectBatch(images)).flatMap((candidates, i) => candidates.map((c) => ({ image: images[i]!, at: i, candidate: c })));
+      const points = await landmarks.predictBatch(found.map((f) => ({ image: f.image, box: f.candidate.box })));
+      const kps = points.map(fivePointsFrom68);
+      const embeddings = await embedder.embedBatch(found.map((f, k) => normCrop(f.image, kps[k]!, embedder.options.size).crop));
+      const perImage: DetectedFace[][] = images.map(() => []);
+      found.forEach((f, k) => perImage[f.at]!.push({ bbox: f.candidate.box, score: f.candidate.score, kps: kps[k]!, embedding: embeddings[k]!, pack: "lite" }));
+      return perImage.map(sortByArea);
+    },
     async release() {
       await Promise.all([detect.release(), landmark.release(), feature.release()]);
     },

@@ -5,7 +5,7 @@
  * real faces). The graph already decodes its priors: `boxes` are corner-form, relative to the
  * image; `scores` are softmaxed (background, face).
  */
-import type { FaceSession } from "../face-session.ts";
+import { runRows, type FaceSession } from "../face-session.ts";
 import { resizeBilinear } from "../../image/resize-bilinear.ts";
 import { rasterOf } from "../../image/raster.ts";
 import type { DecodedImage } from "../face-analyser.ts";
@@ -70,5 +70,16 @@ export class UltraLightDetector {
     const boxes = out.boxes?.data;
     if (!(scores instanceof Float32Array) || !(boxes instanceof Float32Array)) throw new TypeError("fr_detect: expected float32 `scores` and `boxes` outputs");
     return ultraLightDecode(scores, boxes, image.width, image.height, this.options);
+  }
+
+  /** detect() for several photos (all resized to the one input size), in one run when the session is batchable. */
+  async detectBatch(images: readonly DecodedImage[]): Promise<FaceCandidate[][]> {
+    const outs = await runRows(this.session, "input", images.map(ultraLightInput));
+    return outs.map((out, i) => {
+      const scores = out.scores?.data;
+      const boxes = out.boxes?.data;
+      if (!(scores instanceof Float32Array) || !(boxes instanceof Float32Array)) throw new TypeError("fr_detect: expected float32 `scores` and `boxes` outputs");
+      return ultraLightDecode(scores, boxes, images[i]!.width, images[i]!.height, this.options);
+    });
   }
 }

@@ -23,7 +23,10 @@ let rt: LoopbackRuntime;
 let reference: FaceAnalyser;
 beforeAll(async () => {
   const dir = await litePackDir();
-  rt = await startLoopbackRuntime({ faces: { pack: { pack: "lite", dir }, photoLimits: { maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS }, workers: 1 } });
+  // batching on (a GPU runtime's default), so concurrent requests share the networks' runs
+  rt = await startLoopbackRuntime({
+    faces: { pack: { pack: "lite", dir }, photoLimits: { maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS }, workers: 1, batch: { maxImages: 8, windowMs: 20 } },
+  });
   reference = await createFaceAnalyser({ pack: "lite", dir }, { workers: 1 });
 });
 afterAll(async () => {
@@ -58,6 +61,21 @@ describe("POST /v1/faces/analyze", () => {
     expect(body.faces.map((f) => ({ ...f, embedding: Array.from(decodeEmbedding(f.embedding)!) }))).toEqual(
       expected.map((f) => ({ bbox: [...f.bbox], score: f.score, kps: f.kps.map((p) => [...p]), embedding: Array.from(f.embedding), pack: f.pack })),
     );
+  });
+
+  it("answers concurrent requests (analysed as one batch) with byte-identical faces to the same requests one by one", async () => {
+    const names = ["astronaut.png", "grace_hopper.jpg", "sample1.jpg", "sample2.jpg", "sample4.jpg"];
+    const send = async (name: string) => {
+      const res = await analyze(rt.url, await photo(name), { "content-type": name.endsWith(".png") ? "image/png" : "image/jpeg" });
+      expect(res.status).toBe(200);
+      return FacesAnalyzeResponseSchema.parse(await res.json());
+    };
+    const one = [];
+    for (const name of names) one.push(await send(name));
+    const together = await Promise.all(names.map(send));
+    // the embeddings are base64 of the float32 bytes: equal strings are equal bytes
+    expect(together).toEqual(one);
+    expect(one.flatMap((b) => b.faces).length).toBeGreaterThanOrEqual(names.length);
   });
 
   it("counts analyses and refusals in the runtime's metrics", async () => {

@@ -22,11 +22,12 @@ describe("runtime config from the environment", () => {
       photoLimits: DEFAULT_IMAGE_LIMITS,
       workers: 1,
     });
-    const env = { RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PACK: "antelopev2", RUNTIME_FACE_PACK_DIR: "packs/a", RUNTIME_FACE_WORKERS: "2", PHOTO_MAX_BYTES: "1000", PHOTO_MAX_PIXELS: "5000" };
+    const env = { RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PACK: "antelopev2", RUNTIME_FACE_PACK_DIR: "packs/a", RUNTIME_FACE_WORKERS: "2", RUNTIME_FACE_BATCH: "16", PHOTO_MAX_BYTES: "1000", PHOTO_MAX_PIXELS: "5000" };
     expect(runtimeConfigFromEnv(env, "/srv").faces).toEqual({
       pack: { pack: "antelopev2", dir: "/srv/packs/a" },
       photoLimits: { maxBytes: 1000, maxPixels: 5000 },
       workers: 2,
+      batch: { maxImages: 16, windowMs: 5 },
     });
   });
 
@@ -41,6 +42,7 @@ describe("runtime config from the environment", () => {
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_PROVIDERS: "cpu,cpu" }, "twice"],
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PACK: "buffalo_l" }, "RUNTIME_FACE_PACK"],
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_WORKERS: "0" }, "RUNTIME_FACE_WORKERS"],
+    [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_BATCH: "0" }, "RUNTIME_FACE_BATCH"],
     [{ RUNTIME_TOKEN: TOKEN, PHOTO_MAX_BYTES: "1e6" }, "PHOTO_MAX_BYTES"],
   ])("refuses %j naming %s", (env, what) => {
     expect(() => runtimeConfigFromEnv(env)).toThrow(RuntimeConfigError);
