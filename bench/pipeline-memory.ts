@@ -5,7 +5,7 @@
  * call (text encoders, Resampler, the fused denoiser's steps, the VAE). Prints, per phase, the
  * highest RSS seen and whether the process's high-water mark (getrusage maxRSS) rose during it.
  *
- *   npm run bench -- pipeline-memory [--pack tiny|mid|DIR] [--size 512] [--steps 8] [--generations 2] [--json]
+ *   npm run bench -- pipeline-memory [--pack tiny|mid|mid-fused|DIR] [--size 512] [--steps 8] [--generations 2] [--json]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ import type { Feeds, Networks, Outputs } from "../gpu-runtime/pipeline/networks.
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
 import { WorkerNetworks } from "../gpu-runtime/sessions/worker-networks.ts";
 import { ClipTokenizer } from "../shared/tokenizer/index.ts";
-import { ensureMidPack } from "./packs/mid-pack.ts";
+import { ensureMidPack, MID_FUSED_PACK_DIR } from "./packs/mid-pack.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -120,6 +120,7 @@ function tagged(inner: Networks): Networks {
 async function packDir(): Promise<string> {
   if (values.pack === "tiny") return ensureTinyPack();
   if (values.pack === "mid") return ensureMidPack();
+  if (values.pack === "mid-fused") return ensureMidPack(MID_FUSED_PACK_DIR, { fusedAttention: true });
   return values.pack!;
 }
 

@@ -8,7 +8,7 @@
  *    (after a generation's first step, which binds its constants) beside one image's latent tensor;
  *  - the process's peak resident memory (the inference worker is a thread of it).
  *
- *   npm run bench -- pipeline [--pack tiny|mid|DIR] [--providers webgpu,cpu] [--steps 20] [--size 64]
+ *   npm run bench -- pipeline [--pack tiny|mid|mid-fused|DIR] [--providers webgpu,cpu] [--steps 20] [--size 64]
  *                             [--concurrent 4] [--threads 0] [--repeat 3] [--json] [--chain]
  * --json prints only the one JSON line; --chain runs IdentityNet and the UNet as two sessions (the
  * layout before the fused denoiser), for A/B figures.
@@ -23,7 +23,7 @@ import { InstantIdPipeline } from "../gpu-runtime/pipeline/instantid-pipeline.ts
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
 import { WorkerNetworks } from "../gpu-runtime/sessions/worker-networks.ts";
 import { ClipTokenizer } from "../shared/tokenizer/index.ts";
-import { ensureMidPack } from "./packs/mid-pack.ts";
+import { ensureMidPack, MID_FUSED_PACK_DIR } from "./packs/mid-pack.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -50,6 +50,7 @@ const repeat = Number(values.repeat);
 async function packDir(): Promise<string> {
   if (values.pack === "tiny") return ensureTinyPack();
   if (values.pack === "mid") return ensureMidPack();
+  if (values.pack === "mid-fused") return ensureMidPack(MID_FUSED_PACK_DIR, { fusedAttention: true });
   return values.pack!;
 }
 

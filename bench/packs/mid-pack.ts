@@ -47,14 +47,17 @@ function configs(): SeededPackConfigs {
 }
 
 export const MID_PACK_DIR = join(tmpdir(), "instantid-bench-mid-pack");
+/** The same weights with the UNet's and IdentityNet's attention as fused MultiHeadAttention (--pack mid-fused). */
+export const MID_FUSED_PACK_DIR = join(tmpdir(), "instantid-bench-mid-pack-fused");
 
 /** The mid pack's folder, built first if it is not there. */
-export async function ensureMidPack(out = MID_PACK_DIR): Promise<string> {
+export async function ensureMidPack(out = MID_PACK_DIR, o: { fusedAttention?: boolean } = {}): Promise<string> {
   if (existsSync(join(out, "pack.json"))) return out;
   const src = mkdtempSync(join(tmpdir(), "mid-checkpoints-"));
   try {
     writeSeededCheckpoints(src, configs(), 424242);
-    await compilePack(src, out, { name: "mid", precision: "fp32", faceEmbeddings: ["*"], progress: stderrProgress(6) });
+    const fused = o.fusedAttention === true;
+    await compilePack(src, out, { name: fused ? "mid-fused" : "mid", precision: "fp32", faceEmbeddings: ["*"], fusedAttention: fused, progress: stderrProgress(6) });
   } finally {
     rmSync(src, { recursive: true, force: true });
   }
