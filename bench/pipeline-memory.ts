@@ -4,6 +4,8 @@
  * file-backed) every few milliseconds, tagged with the phase in progress: session loads, each network
  * call (text encoders, Resampler, the fused denoiser's steps, the VAE). Prints, per phase, the
  * highest RSS seen and whether the process's high-water mark (getrusage maxRSS) rose during it.
+ * Network calls the pipeline makes concurrently (the prompt encoders and the Resampler of one request)
+ * are counted under whichever started last; the inference worker runs them one at a time anyway.
  *
  *   npm run bench -- pipeline-memory [--pack tiny|mid|mid-fused|DIR] [--size 512] [--steps 8] [--generations 2] [--json]
  */
