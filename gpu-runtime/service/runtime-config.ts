@@ -62,6 +62,7 @@ export function runtimeConfigFromEnv(env: Readonly<Record<string, string | undef
 /**
  * POST /v1/faces/analyze's settings: RUNTIME_FACE_PACK (lite | antelopev2; default lite),
  * RUNTIME_FACE_PACK_DIR (default: the pack's usual folder), RUNTIME_FACE_WORKERS (default 1),
+ * RUNTIME_FACE_PROVIDERS (the face networks' execution providers, e.g. "webgpu,cpu"; default cpu),
  * RUNTIME_FACE_BATCH (most photos of concurrent requests analysed as one batch, 1 = off; default: 8 on a
  * GPU provider, off on cpu), and the photo limits under the same names as the Node edge's
  * (PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS), so one setting gives both edges the same intake.
@@ -73,7 +74,11 @@ export function facesConfigFromEnv(env: Readonly<Record<string, string | undefin
   }
   const name = pack as FacePackName;
   return {
-    pack: { pack: name, dir: env.RUNTIME_FACE_PACK_DIR ? resolve(cwd, env.RUNTIME_FACE_PACK_DIR) : DEFAULT_FACE_PACK_DIRS[name] },
+    pack: {
+      pack: name,
+      dir: env.RUNTIME_FACE_PACK_DIR ? resolve(cwd, env.RUNTIME_FACE_PACK_DIR) : DEFAULT_FACE_PACK_DIRS[name],
+      ...(env.RUNTIME_FACE_PROVIDERS ? { providers: providers(env.RUNTIME_FACE_PROVIDERS) } : {}),
+    },
     photoLimits: {
       maxBytes: int(env, "PHOTO_MAX_BYTES", DEFAULT_IMAGE_LIMITS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
       maxPixels: int(env, "PHOTO_MAX_PIXELS", DEFAULT_IMAGE_LIMITS.maxPixels, 1, Number.MAX_SAFE_INTEGER),

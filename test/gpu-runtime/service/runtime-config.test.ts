@@ -29,6 +29,8 @@ describe("runtime config from the environment", () => {
       workers: 2,
       batch: { maxImages: 16, windowMs: 5 },
     });
+    // Face networks on a GPU provider: batching then defaults on in the face service.
+    expect(runtimeConfigFromEnv({ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PROVIDERS: "webgpu,cpu" }).faces.pack.providers).toEqual(["webgpu", "cpu"]);
   });
 
   it.each([
@@ -43,6 +45,7 @@ describe("runtime config from the environment", () => {
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PACK: "buffalo_l" }, "RUNTIME_FACE_PACK"],
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_WORKERS: "0" }, "RUNTIME_FACE_WORKERS"],
     [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_BATCH: "0" }, "RUNTIME_FACE_BATCH"],
+    [{ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PROVIDERS: "tpu" }, "tpu"],
     [{ RUNTIME_TOKEN: TOKEN, PHOTO_MAX_BYTES: "1e6" }, "PHOTO_MAX_BYTES"],
   ])("refuses %j naming %s", (env, what) => {
     expect(() => runtimeConfigFromEnv(env)).toThrow(RuntimeConfigError);
