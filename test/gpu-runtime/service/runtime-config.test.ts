@@ -30,7 +30,7 @@ describe("runtime config from the environment", () => {
       batch: { maxImages: 16, windowMs: 5 },
     });
     // Face networks on a GPU provider: batching then defaults on in the face service.
-    expect(runtimeConfigFromEnv({ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PROVIDERS: "webgpu,cpu" }).faces.pack.providers).toEqual(["webgpu", "cpu"]);
+    expect(runtimeConfigFromEnv({ RUNTIME_TOKEN: TOKEN, RUNTIME_FACE_PROVIDERS: "webgpu,cpu" }).faces?.pack.providers).toEqual(["webgpu", "cpu"]);
   });
 
   it.each([
