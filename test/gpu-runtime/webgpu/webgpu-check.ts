@@ -1,7 +1,8 @@
 /**
  * Child process of webgpu.test.ts (ORT writes its placement log to this process's stderr): every golden
  * network case on the webgpu provider against the reference, then the fused denoiser (golden IdentityNet
- * + UNet) on webgpu against the same on cpu, its constants bound in device memory. One JSON line per
+ * + UNet) on webgpu against the same on cpu, its constants bound in device memory, then the runtime's
+ * face analysis batched on webgpu against cpu. One JSON line per
  * check on stdout; "@@case NAME" on stderr before each part's sessions, to attribute the placements.
  */
 import { readFileSync } from "node:fs";
@@ -20,6 +21,10 @@ import { compileControlNetCase } from "../../golden/components/controlnet.ts";
 import { compile as compileText } from "../../golden/components/text_encoder.ts";
 import { compileUnetCase } from "../../golden/components/unet.ts";
 import { compile as compileVae } from "../../golden/components/vae_decoder.ts";
+import { createFaceAnalyser } from "../../../shared/face/onnx-face-analyser.ts";
+import type { DetectedFace } from "../../../shared/face/face-analyser.ts";
+import { decodeImage } from "../../../shared/image/image-intake.ts";
+import { litePackDir } from "../../shared/face/lite-pack.ts";
 
 const fixtures = join(import.meta.dirname, "../../fixtures/golden");
 const mark = (label: string) => process.stderr.write(`\n@@case ${label}\n`);
@@ -139,5 +144,47 @@ async function denoiserCase(): Promise<void> {
   }
 }
 
-for (const [name, [folder, compile]] of Object.entries(CASES)) await networkCase(name, folder, compile);
-await denoiserCase();
+/**
+ * The runtime's face analysis on webgpu (RUNTIME_FACE_PROVIDERS=webgpu,cpu): photos arriving together
+ * analysed as one batch on webgpu, against the same photos one by one on cpu.
+ */
+async function faceCase(): Promise<void> {
+  const faces = join(import.meta.dirname, "../../fixtures/faces");
+  const photos = await Promise.all(["astronaut.png", "grace_hopper.jpg"].map(async (n) => decodeImage(readFileSync(join(faces, n)))));
+  const dir = await litePackDir();
+  mark("faces");
+  const gpu = await createFaceAnalyser({ pack: "lite", dir, providers: ["webgpu", "cpu"], batchRows: true }, { workers: 1, batch: { maxImages: 4, windowMs: 2_000 } });
+  const cpu = await createFaceAnalyser({ pack: "lite", dir, providers: ["cpu"] }, { workers: 1 });
+  try {
+    const onGpu = await Promise.all(photos.map((p) => gpu.analyse(p)));
+    const onCpu: DetectedFace[][] = [];
+    for (const p of photos) onCpu.push(await cpu.analyse(p));
+    let minCosine = 1;
+    let maxBoxErr = 0;
+    for (let i = 0; i < photos.length; i++) {
+      const a = onGpu[i]![0]!;
+      const b = onCpu[i]![0]!;
+      let dot = 0, na = 0, nb = 0;
+      for (let k = 0; k < a.embedding.length; k++) {
+        dot += a.embedding[k]! * b.embedding[k]!;
+        na += a.embedding[k]! ** 2;
+        nb += b.embedding[k]! ** 2;
+      }
+      minCosine = Math.min(minCosine, dot / Math.sqrt(na * nb));
+      maxBoxErr = Math.max(maxBoxErr, ...a.bbox.map((v, k) => Math.abs(v - b.bbox[k]!)));
+    }
+    report({ case: "faces", photos: photos.length, faceCounts: onGpu.map((f) => f.length), cpuFaceCounts: onCpu.map((f) => f.length), minCosine, maxBoxErr, stats: gpu.stats() });
+  } catch (err) {
+    report({ case: "faces", error: (err as Error).stack?.slice(0, 800) });
+  } finally {
+    await Promise.all([gpu.close(), cpu.close()]);
+  }
+}
+
+if (process.argv.includes("--faces-only")) {
+  await faceCase();
+} else {
+  for (const [name, [folder, compile]] of Object.entries(CASES)) await networkCase(name, folder, compile);
+  await denoiserCase();
+  await faceCase();
+}

@@ -92,7 +92,7 @@ describe.skipIf(!available)(title, () => {
 
   it("ran every check in the child process", () => {
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
-    expect(result.lines.map((l) => l.case).sort()).toEqual(["controlnet", "denoiser", "resampler", "text_encoder", "text_encoder_2", "unet", "unet-fused-attention", "vae_decoder"]);
+    expect(result.lines.map((l) => l.case).sort()).toEqual(["controlnet", "denoiser", "faces", "resampler", "text_encoder", "text_encoder_2", "unet", "unet-fused-attention", "vae_decoder"]);
   });
 
   it.each(["resampler", "text_encoder", "text_encoder_2", "controlnet", "unet", "unet-fused-attention", "vae_decoder"])("golden case %s holds its tolerance on webgpu", (name) => {
@@ -109,6 +109,18 @@ describe.skipIf(!available)(title, () => {
     expect(line.maxAbsErr).toBeLessThanOrEqual(line.atol!);
     // bound constants live in device memory: a host feed would be uploaded (and counted) every run
     expect(line.stepBytes as number).toBeLessThanOrEqual(4 * (line.latentBytes as number) * (line.rows as number));
+  });
+
+  it("analyses faces on webgpu with photos that arrive together batched, as cpu does one by one", () => {
+    const line = result.lines.find((l) => l.case === "faces")!;
+    expect(line.error).toBeUndefined();
+    expect(line.faceCounts).toEqual(line.cpuFaceCounts);
+    expect((line.faceCounts as number[]).every((n) => n > 0)).toBe(true);
+    // one task held every photo: the networks ran their rows together
+    expect(line.stats).toMatchObject({ tasks: 1, largestBatch: line.photos });
+    // the same embeddings (the web app's on-device criterion) and boxes
+    expect(line.minCosine as number).toBeGreaterThanOrEqual(0.999);
+    expect(line.maxBoxErr as number).toBeLessThan(1);
   });
 
   it.each(["unet", "unet-fused-attention", "controlnet", "denoiser"])("places no %s compute node on cpu", (name) => {
