@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { denoiserStepFeeds } from "../helpers/denoiser-step-feeds.ts";
 import { decodeModelReferencingFile, onnx } from "../../../shared/onnx/onnx-model.ts";
 import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
@@ -18,25 +19,6 @@ import { runNetworkCase } from "../../golden/network-case.ts";
 
 const cfg = { providers: ["cpu" as const], threads: 1 };
 
-/** One denoising step's feeds at 64x64 with CFG (two rows of one latent), from a fixed seed. */
-function stepFeeds(m: PackManifest): { control: Record<string, Tensor>; unet: Record<string, Tensor> } {
-  let seed = 11;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-  const f = (shape: number[], fill: () => number = rand): Tensor => ({ dtype: "float32", shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, fill) });
-  const latent = 64 / m.model.vaeScaleFactor;
-  const x = m.model.crossAttentionDim;
-  const shared = {
-    lane_sample: f([1, m.model.latentChannels, latent, latent]),
-    row_lanes: { dtype: "int64", shape: [2], data: BigInt64Array.of(0n, 0n) } as Tensor,
-    timestep: f([1], () => 701),
-    text_embeds: f([2, m.model.pooledDim]),
-    time_ids: f([2, 6], () => 64),
-  };
-  return {
-    control: { ...shared, encoder_hidden_states: f([2, m.model.numIpTokens, x]), controlnet_cond: f([2, 3, 64, 64], () => (rand() > 0.8 ? 1 : 0)), conditioning_scale: f([1], () => 0.8) },
-    unet: { ...shared, encoder_hidden_states: f([2, 77 + m.model.numIpTokens, x]), ip_scale: f([1], () => 0.8) },
-  };
-}
 
 describe("a pack's networks as the runtime opens them", () => {
   let dir: string;
@@ -59,7 +41,7 @@ describe("a pack's networks as the runtime opens them", () => {
   });
 
   it("steps exactly as the separate sessions fused on first use, and as the two-session chain", async () => {
-    const { control, unet } = stepFeeds(manifest);
+    const { control, unet } = denoiserStepFeeds(manifest, { seed: 11, timestep: 701 });
     const out = async (n: SessionNetworks) => (await n.chain("controlnet", control, "unet", unet)).noise_pred!.data as Float32Array;
     const fromLoad = await out(loaded);
     const lazy = new SessionNetworks(await loadPackSessions(dir, manifest, cfg));
@@ -73,7 +55,7 @@ describe("a pack's networks as the runtime opens them", () => {
   });
 
   it("opens IdentityNet alone on demand when asked for it", async () => {
-    const { control } = stepFeeds(manifest);
+    const { control } = denoiserStepFeeds(manifest, { seed: 11, timestep: 701 });
     const { lane_sample: _l, row_lanes: _r, ...rest } = control;
     const sample = { dtype: "float32", shape: [2, ...control.lane_sample!.shape.slice(1)], data: new Float32Array(2 * control.lane_sample!.data.length) } as Tensor;
     const outs = await loaded.run("controlnet", { ...rest, sample });

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compilePack } from "../../../models/pack/compile-pack.ts";
-import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { readPackManifest } from "../../../shared/pack/pack-manifest.ts";
+import { denoiserStepFeeds } from "../../gpu-runtime/helpers/denoiser-step-feeds.ts";
 import { opCounts } from "../../../shared/onnx/onnx-model.ts";
-import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
+import { maxAbsDiff } from "../../../shared/tensor/tensor.ts";
 import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.ts";
 import { TINY_PACK_DIR, writeTinyCheckpoints } from "../../../models/tiny/build-tiny-pack.ts";
 import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
@@ -59,7 +60,7 @@ describe("npm run models -- compile", () => {
     const step = async (dir: string) => {
       const networks = await SessionNetworks.load(dir, manifest, { providers: ["cpu"], threads: 1 });
       try {
-        const { control, unet } = stepFeeds(manifest);
+        const { control, unet } = denoiserStepFeeds(manifest, { seed: 7, timestep: 501 });
         return (await networks.chain("controlnet", control, "unet", unet)).noise_pred!.data as Float32Array;
       } finally {
         await networks.release();
@@ -108,22 +109,3 @@ describe("compilePack over an existing pack", () => {
   });
 });
 
-/** Feeds of one denoising step of a 64x64 image with CFG (two network rows of one latent), seeded. */
-function stepFeeds(m: PackManifest): { control: Record<string, Tensor>; unet: Record<string, Tensor> } {
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-  const f = (shape: number[], fill: () => number = rand): Tensor => ({ dtype: "float32", shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, fill) });
-  const latent = 64 / m.model.vaeScaleFactor;
-  const x = m.model.crossAttentionDim;
-  const shared = {
-    lane_sample: f([1, m.model.latentChannels, latent, latent]),
-    row_lanes: { dtype: "int64", shape: [2], data: BigInt64Array.of(0n, 0n) } as Tensor,
-    timestep: f([1], () => 501),
-    text_embeds: f([2, m.model.pooledDim]),
-    time_ids: f([2, 6], () => 64),
-  };
-  return {
-    control: { ...shared, encoder_hidden_states: f([2, m.model.numIpTokens, x]), controlnet_cond: f([2, 3, 64, 64], () => (rand() > 0.8 ? 1 : 0)), conditioning_scale: f([1], () => 0.8) },
-    unet: { ...shared, encoder_hidden_states: f([2, 77 + m.model.numIpTokens, x]), ip_scale: f([1], () => 0.8) },
-  };
-}
