@@ -15,13 +15,12 @@ import { parseArgs } from "node:util";
 import { encodeEmbedding, RuntimeGenerateRequestSchema } from "../shared/contract/index.ts";
 import type { NetworkName } from "../shared/pack/pack-manifest.ts";
 import { readPackManifest } from "../shared/pack/pack-manifest.ts";
-import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
 import { InstantIdPipeline } from "../gpu-runtime/pipeline/instantid-pipeline.ts";
 import type { Feeds, Networks, Outputs } from "../gpu-runtime/pipeline/networks.ts";
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
 import { WorkerNetworks } from "../gpu-runtime/sessions/worker-networks.ts";
 import { ClipTokenizer } from "../shared/tokenizer/index.ts";
-import { ensureMidPack, MID_FUSED_PACK_DIR } from "./packs/mid-pack.ts";
+import { benchPackDir } from "./packs/bench-pack.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -119,15 +118,8 @@ function tagged(inner: Networks): Networks {
   };
 }
 
-async function packDir(): Promise<string> {
-  if (values.pack === "tiny") return ensureTinyPack();
-  if (values.pack === "mid") return ensureMidPack();
-  if (values.pack === "mid-fused") return ensureMidPack(MID_FUSED_PACK_DIR, { fusedAttention: true });
-  return values.pack!;
-}
-
 async function main(): Promise<void> {
-  const dir = await packDir();
+  const dir = await benchPackDir(values.pack!);
   const manifest = readPackManifest(dir);
   const side = Number(values.size ?? (manifest.name === "tiny" ? 64 : 512));
   const steps = Number(values.steps);

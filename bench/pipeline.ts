@@ -17,13 +17,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeEmbedding, RuntimeGenerateRequestSchema, type RuntimeGenerateRequest } from "../shared/contract/index.ts";
 import { readPackManifest } from "../shared/pack/pack-manifest.ts";
-import { ensureTinyPack } from "../models/tiny/ensure-tiny-pack.ts";
 import type { GenerationTask } from "../gpu-runtime/pipeline/generation-task.ts";
 import { InstantIdPipeline } from "../gpu-runtime/pipeline/instantid-pipeline.ts";
 import { providers as parseProviders } from "../gpu-runtime/service/runtime-config.ts";
 import { WorkerNetworks } from "../gpu-runtime/sessions/worker-networks.ts";
 import { ClipTokenizer } from "../shared/tokenizer/index.ts";
-import { ensureMidPack, MID_FUSED_PACK_DIR } from "./packs/mid-pack.ts";
+import { benchPackDir } from "./packs/bench-pack.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -46,13 +45,6 @@ const say = (line: string) => (values.json ? process.stderr.write(`${line}\n`) :
 const steps = Number(values.steps);
 const concurrent = Number(values.concurrent);
 const repeat = Number(values.repeat);
-
-async function packDir(): Promise<string> {
-  if (values.pack === "tiny") return ensureTinyPack();
-  if (values.pack === "mid") return ensureMidPack();
-  if (values.pack === "mid-fused") return ensureMidPack(MID_FUSED_PACK_DIR, { fusedAttention: true });
-  return values.pack!;
-}
 
 function request(seed: number, side: number): RuntimeGenerateRequest {
   const embedding = new Float32Array(512).map((_, i) => Math.sin(i * 0.37) * 3);
@@ -80,7 +72,7 @@ function task(r: RuntimeGenerateRequest): GenerationTask {
 }
 
 async function main(): Promise<void> {
-  const dir = await packDir();
+  const dir = await benchPackDir(values.pack!);
   const manifest = readPackManifest(dir);
   const side = Number(values.size ?? (manifest.name === "tiny" ? 64 : 512));
   const networks = await WorkerNetworks.start({ packDir: dir, providers: parseProviders(values.providers!), threads: Number(values.threads), workers: 1, fuseDenoiser: !values.chain });
