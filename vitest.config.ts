@@ -43,6 +43,8 @@ export default defineConfig({
         // starts the Worker under wrangler when EDGE_UNDER_TEST=workers): every suite of
         // test/functions/routes and test/functions/middleware that talks HTTP to a running edge.
         // Not here: sse-relay and request-id-cors (they test the relay and middleware in-process).
+        // webhooks.test.ts drives the Node edge's process directly; the Worker's webhooks are checked by
+        // test/workers/worker-webhooks.test.ts.
         // A test that checks a platform detail is Node-only there, with its reason (problem: 431).
         test: {
           name: "workers-contract",
