@@ -14,7 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
+import type { Browser, CDPSession, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runKeysCli } from "../../functions/cli/keys.ts";
@@ -28,7 +28,7 @@ import { nodeWebAppAssets } from "../../web/server/node-web-assets.ts";
 import { startLiteFaceKit, type LiteFaceKit } from "../functions/helpers/lite-face-kit.ts";
 import { startStubRuntime, type StubRuntime } from "../functions/helpers/stub-runtime.ts";
 import { litePackDir } from "../shared/face/lite-pack.ts";
-import { appDebug, CHROMIUM_PATH, phonePage, screenshot } from "./helpers/chromium.ts";
+import { appDebug, launchChromium, phonePage, screenshot } from "./helpers/chromium.ts";
 
 const ASTRONAUT = fileURLToPath(new URL("../../examples/astronaut.png", import.meta.url));
 const SLOW = 10 * 60_000; // on-device analysis in wasm on a loaded 2-core machine: a guard, not a timing expectation
@@ -124,22 +124,10 @@ beforeAll(async () => {
     log: () => undefined,
     webApp: nodeWebAppAssets({ facePack: { pack: "lite", dir: packDir }, outDir: join(dir, "web") }),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: false,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      // A camera that plays the astronaut, and no permission prompt.
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-      `--use-file-for-fake-video-capture=${join(dir, "astronaut.y4m")}`,
-    ],
+  browser = await launchChromium({
+    webgpu: false,
+    // A camera that plays the astronaut, and no permission prompt.
+    args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${join(dir, "astronaut.y4m")}`],
   });
 }, SLOW);
 

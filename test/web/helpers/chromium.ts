@@ -21,12 +21,13 @@ const OFFLINE_FLAGS = [
   "--disable-sync",
 ];
 
-export async function launchChromium(opts: { webgpu: boolean }): Promise<Browser> {
+/** Debian's chromium, offline; `args` adds flags (e.g. a fake camera). */
+export async function launchChromium(opts: { webgpu: boolean; args?: readonly string[] }): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     // playwright's own headless switch is off: the flags above are the whole command line's intent.
     headless: false,
-    args: [...OFFLINE_FLAGS, ...(opts.webgpu ? ["--enable-unsafe-webgpu"] : [])],
+    args: [...OFFLINE_FLAGS, ...(opts.webgpu ? ["--enable-unsafe-webgpu"] : []), ...(opts.args ?? [])],
   });
 }
 
