@@ -6,6 +6,8 @@ export interface Principal {
   readonly keyId: string;
   readonly userId: string;
   readonly limits: KeyLimits;
+  /** The key has a webhook signing secret (read with the key, so a webhookUrl costs no second lookup). */
+  readonly canSignWebhooks: boolean;
 }
 
 export interface EdgeEnv {

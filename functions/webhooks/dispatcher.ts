@@ -229,31 +229,17 @@ export class WebhookDispatcher {
 
 /** What the core needs of webhooks: a URL check at creation, and the delivery of an ended generation. */
 export interface EdgeWebhooks {
-  /** Throws WebhookUrlError when the URL is refused, WebhookSecretMissingError when the key cannot sign. */
-  checkUrl(url: string, keyId: string): Promise<void>;
+  /** Throws WebhookUrlError when the URL is refused. */
+  checkUrl(url: string): Promise<void>;
   /** Before the generation starts: its delivery is written, armed until it ends. */
   arm(record: GenerationRecord, webhook: GenerationWebhook): Promise<void>;
   enqueue(record: GenerationRecord, webhook: GenerationWebhook): Promise<void>;
 }
 
-/** The key has no webhook signing secret yet (e.g. the dev key npm start makes). */
-export class WebhookSecretMissingError extends Error {
-  constructor(readonly keyId: string) {
-    super(`key ${keyId} has no webhook signing secret; create one with: npm run keys -- webhook-secret ${keyId}`);
-    this.name = "WebhookSecretMissingError";
-  }
-}
-
-export function edgeWebhooksOf(
-  d: WebhookDispatcher,
-  resolveHost: ResolveHost | null,
-  allowPrivate: boolean,
-  apiKeys: Pick<ApiKeyStore, "findById">,
-): EdgeWebhooks {
+export function edgeWebhooksOf(d: WebhookDispatcher, resolveHost: ResolveHost | null, allowPrivate: boolean): EdgeWebhooks {
   return {
-    checkUrl: async (url, keyId) => {
+    checkUrl: async (url) => {
       await checkWebhookUrl(url, resolveHost, allowPrivate);
-      if (!(await apiKeys.findById(keyId))?.webhookSecret) throw new WebhookSecretMissingError(keyId);
     },
     arm: (record, webhook) => d.arm(record, webhook),
     enqueue: (record, webhook) => d.enqueue(record, webhook),

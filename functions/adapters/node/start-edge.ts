@@ -106,8 +106,7 @@ export async function startEdge(opts: StartEdgeOptions): Promise<RunningEdge> {
       runtimeHealth: runtimeHealthProbe(opts.runtimeUrl),
       log,
       swaggerUiAssets: nodeSwaggerUiAssets(),
-      // The cached key store: the secret check costs no query per generation.
-      webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate, apiKeys),
+      webhooks: edgeWebhooksOf(dispatcher, nodeResolveHost, allowPrivate),
       ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
       ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
     });

@@ -90,7 +90,7 @@ export function apiKeyAuth(keys: ApiKeyStore, options: AuthOptions = {}): Middle
       recordFailure(address);
       throw unauthorized("The API key is not valid.");
     }
-    c.set("principal", { keyId: record.id, userId: record.userId, limits: record.limits });
+    c.set("principal", { keyId: record.id, userId: record.userId, limits: record.limits, canSignWebhooks: Boolean(record.webhookSecret) });
     await next();
   };
 }

@@ -11,7 +11,7 @@ import type { Principal } from "../../env.ts";
 import { ApiError, invalidRequest, notFound } from "../../errors/api-error.ts";
 import type { ErrorLog } from "../../middleware/problem/index.ts";
 import type { CoordinatedEvent, GenerationCoordinator, GenerationWebhook } from "../../ports/generation-coordinator.ts";
-import { WebhookSecretMissingError, type EdgeWebhooks } from "../../webhooks/dispatcher.ts";
+import type { EdgeWebhooks } from "../../webhooks/dispatcher.ts";
 import { WebhookUrlError } from "../../webhooks/ssrf.ts";
 import { rateLimitItem } from "../../rate-limit/headers.ts";
 import { costPolicy, generationCost, inFlightPolicy } from "../../rate-limit/key-limits.ts";
@@ -79,7 +79,7 @@ export class GenerationService {
   async start(principal: Principal, body: CreateGenerationBody): Promise<{ record: GenerationRecord; rateLimit: string }> {
     const d = this.#d;
     const { userId } = principal;
-    const webhook = body.webhookUrl === undefined ? undefined : await this.#checkWebhook(body.webhookUrl, principal.keyId);
+    const webhook = body.webhookUrl === undefined ? undefined : await this.#checkWebhook(body.webhookUrl, principal);
     const identity = await d.identities.get(userId, body.identityId);
     if (!identity) throw notFound("identity_not_found", "Identity");
     const pose = body.pose ? await d.identities.get(userId, body.pose.identityId) : undefined;
@@ -308,21 +308,24 @@ export class GenerationService {
     return this.#d.coordinator.close();
   }
 
-  async #checkWebhook(url: string, keyId: string): Promise<GenerationWebhook> {
+  async #checkWebhook(url: string, principal: Principal): Promise<GenerationWebhook> {
     // Only an edge wired without webhook delivery (a Worker without its WEBHOOK_DISPATCHER binding).
     if (!this.#d.webhooks) {
       throw new ApiError(422, "webhooks_unavailable", "Webhooks are not available on this edge", {
         detail: "This edge is deployed without webhook delivery; create the generation without webhookUrl and stream or poll it.",
       });
     }
+    const { keyId } = principal;
     try {
-      await this.#d.webhooks.checkUrl(url, keyId);
+      await this.#d.webhooks.checkUrl(url);
     } catch (e) {
-      if (e instanceof WebhookSecretMissingError) {
-        throw new ApiError(422, "webhook_secret_missing", "This key has no webhook signing secret", { detail: e.message });
-      }
       if (!(e instanceof WebhookUrlError)) throw e;
       throw invalidRequest([{ path: "webhookUrl", message: `refused: ${e.message}` }]);
+    }
+    if (!principal.canSignWebhooks) {
+      throw new ApiError(422, "webhook_secret_missing", "This key has no webhook signing secret", {
+        detail: `key ${keyId} has no webhook signing secret; create one with: npm run keys -- webhook-secret ${keyId}`,
+      });
     }
     return { url, keyId };
   }

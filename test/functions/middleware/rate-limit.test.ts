@@ -51,7 +51,7 @@ describe("request rate limit", () => {
       let now = 1_000_000;
       const app = new Hono<EdgeEnv>();
       app.use(async (c, next) => {
-        c.set("principal", { keyId: "k", userId: "user-refill", limits: { ...DEFAULT_KEY_LIMITS, requestsBurst: 1, requestsPerMinute: 600 } });
+        c.set("principal", { keyId: "k", userId: "user-refill", limits: { ...DEFAULT_KEY_LIMITS, requestsBurst: 1, requestsPerMinute: 600 }, canSignWebhooks: false });
         await next();
       });
       app.use(requestRateLimit(createSqliteRateLimitStore(db), () => now));

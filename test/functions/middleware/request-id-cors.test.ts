@@ -20,7 +20,7 @@ function app(opts: { origins?: readonly string[]; lines?: string[] } = {}) {
   // Stands in for auth: every /v1 request without the key is refused.
   a.use("/v1/*", async (c, next) => {
     if (c.req.header("authorization") !== "Bearer secret-key") throw new ApiError(401, "unauthorized", "No key");
-    c.set("principal", { keyId: "k1", userId: "user-1", limits: { requestsBurst: 1, requestsPerMinute: 1, costBurst: 1, costPerMinute: 1 } });
+    c.set("principal", { keyId: "k1", userId: "user-1", limits: { requestsBurst: 1, requestsPerMinute: 1, costBurst: 1, costPerMinute: 1 }, canSignWebhooks: false });
     await next();
   });
   a.post("/v1/things/:id", (c) => {

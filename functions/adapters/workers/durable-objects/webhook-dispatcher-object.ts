@@ -106,13 +106,11 @@ export class WebhookDispatcherObject extends DurableObject<WorkerEnv> {
 export function createWorkerWebhooks(env: WorkerEnv): EdgeWebhooks | undefined {
   const ns = env.WEBHOOK_DISPATCHER;
   if (!ns) return undefined;
-  const apiKeys = createD1ApiKeyStore(env.DB);
   // Never started: it only writes the outbox here; the dispatcher object delivers.
   const writer = edgeWebhooksOf(
-    dispatcherOf(env, createD1WebhookOutboxStore(env.DB), apiKeys),
+    dispatcherOf(env, createD1WebhookOutboxStore(env.DB), createD1ApiKeyStore(env.DB)),
     null,
     env.WEBHOOK_ALLOW_PRIVATE === "1",
-    apiKeys,
   );
   const wake = async () => {
     try {
