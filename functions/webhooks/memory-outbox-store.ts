@@ -2,11 +2,9 @@
  * The webhook outbox in one process's memory: nothing survives the process, so it only suits tests
  * and a throwaway edge. Every call is one synchronous step, as atomic as the SQL stores' statements.
  */
-import { ARMED_DUE_MS, type StoredWebhookDelivery, type WebhookDelivery, type WebhookOutboxStore } from "./outbox-store.ts";
+import { ARMED_DUE_MS, lastErrorText, type StoredWebhookDelivery, type WebhookDelivery, type WebhookOutboxStore } from "./outbox-store.ts";
 
 type Entry = { -readonly [K in keyof StoredWebhookDelivery]: StoredWebhookDelivery[K] };
-
-const LAST_ERROR_MAX_CHARS = 500;
 
 export function createMemoryWebhookOutboxStore(): WebhookOutboxStore {
   const entries = new Map<string, Entry>();
@@ -60,11 +58,11 @@ export function createMemoryWebhookOutboxStore(): WebhookOutboxStore {
     },
     async reschedule(id, attempts, nextAttemptMs, error) {
       const e = entries.get(id);
-      if (e) Object.assign(e, { attempts, nextAttemptMs, lastError: error.slice(0, LAST_ERROR_MAX_CHARS) });
+      if (e) Object.assign(e, { attempts, nextAttemptMs, lastError: lastErrorText(error) });
     },
     async markFailed(id, attempts, nowMs, error) {
       const e = entries.get(id);
-      if (e) Object.assign(e, { attempts, failedMs: nowMs, lastError: error.slice(0, LAST_ERROR_MAX_CHARS) });
+      if (e) Object.assign(e, { attempts, failedMs: nowMs, lastError: lastErrorText(error) });
     },
     async get(id) {
       const e = entries.get(id);

@@ -29,6 +29,11 @@ export interface StoredWebhookDelivery extends WebhookDelivery {
   readonly lastError: string | null;
 }
 
+/** The error kept with a delivery: its first 500 characters. */
+export function lastErrorText(error: string): string {
+  return error.slice(0, 500);
+}
+
 /** Deliveries are armed with this due time: never due until their generation ends. */
 export const ARMED_DUE_MS = Number.MAX_SAFE_INTEGER;
 

@@ -71,7 +71,3 @@ export async function loadPackSessions(
   }
   return sessions;
 }
-
-export function reportSessions(sessions: ReadonlyMap<NetworkName, ModelSession>): SessionReport[] {
-  return [...sessions].map(([network, s]) => ({ network, provider: s.provider, fallbacks: s.fallbacks }));
-}

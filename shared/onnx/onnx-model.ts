@@ -1,6 +1,5 @@
 /** Reading ONNX model files back (what ORT wrote after optimising, or a pack's graph), without ORT. */
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import onnxProto from "onnx-proto";
 
 export const onnx = onnxProto.onnx;
@@ -8,28 +7,6 @@ export type ModelProto = import("onnx-proto").onnx.ModelProto;
 
 export function decodeModel(model: string | Uint8Array): ModelProto {
   return onnx.ModelProto.decode(typeof model === "string" ? readFileSync(model) : model);
-}
-
-/**
- * A model file's graph whose inline initializers over 1 KB refer to their bytes inside that same file
- * (as ONNX external data: location, offset, length) instead of holding them: a graph derived from it is
- * then small, and ORT reads the weights from the original file. Only for a model read from a path.
- */
-export function decodeModelReferencingFile(path: string): ModelProto {
-  const file = readFileSync(path);
-  const m = onnx.ModelProto.decode(file);
-  for (const t of m.graph?.initializer ?? []) {
-    const raw = t.rawData;
-    if (!raw || raw.byteLength <= 1024 || raw.buffer !== file.buffer) continue;
-    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [
-      { key: "location", value: basename(path) },
-      { key: "offset", value: String(raw.byteOffset - file.byteOffset) },
-      { key: "length", value: String(raw.byteLength) },
-    ];
-    delete (t as { rawData?: Uint8Array }).rawData;
-  }
-  return m;
 }
 
 /** How many nodes of each operator type the graph has ("com.microsoft:Gelu" for non-default domains). */

@@ -50,11 +50,6 @@ export function webhookDeliveryValues(d: WebhookDelivery): (string | number | nu
   return [d.id, d.keyId, d.url, d.eventType, d.payload, d.attempts, d.nextAttemptMs, d.createdMs, d.generationId ?? null, d.userId ?? null];
 }
 
-/** The error kept with a delivery: its first 500 characters. */
-export function lastErrorText(error: string): string {
-  return error.slice(0, 500);
-}
-
 export function webhookDeliveryFromRow(r: WebhookDeliveryRow): WebhookDelivery {
   return {
     id: r.id,

@@ -3,11 +3,12 @@
  * (IdentityNet's and the UNet's own sessions never opened, their weights never read into JS), and the
  * session options each network gets, held to the golden tolerances.
  */
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPackManifest, type PackManifest } from "../../../shared/pack/pack-manifest.ts";
 import { denoiserStepFeeds } from "../helpers/denoiser-step-feeds.ts";
-import { decodeModelReferencingFile, onnx } from "../../../shared/onnx/onnx-model.ts";
+import { onnx, type ModelProto } from "../../../shared/onnx/onnx-model.ts";
 import { maxAbsDiff, type Tensor } from "../../../shared/tensor/tensor.ts";
 import { ensureTinyPack } from "../../../models/tiny/ensure-tiny-pack.ts";
 import { loadPackSessions, networkSessionOptions } from "../../../gpu-runtime/sessions/load-pack-sessions.ts";
@@ -16,6 +17,28 @@ import { SessionNetworks } from "../../../gpu-runtime/sessions/session-networks.
 import { compile as compileVaeDecoder } from "../../golden/components/vae_decoder.ts";
 import { loadGoldenCase } from "../../golden/golden-case.ts";
 import { runNetworkCase } from "../../golden/network-case.ts";
+
+/**
+ * The outline's reference (what the runtime did before it, reading the whole file into JS): the file's
+ * graph with its inline initializers over 1 KB turned into ONNX external data (location, offset,
+ * length) inside that same file.
+ */
+function decodeModelReferencingFile(path: string): ModelProto {
+  const file = readFileSync(path);
+  const m = onnx.ModelProto.decode(file);
+  for (const t of m.graph?.initializer ?? []) {
+    const raw = t.rawData;
+    if (!raw || raw.byteLength <= 1024 || raw.buffer !== file.buffer) continue;
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.externalData = [
+      { key: "location", value: basename(path) },
+      { key: "offset", value: String(raw.byteOffset - file.byteOffset) },
+      { key: "length", value: String(raw.byteLength) },
+    ];
+    delete (t as { rawData?: Uint8Array }).rawData;
+  }
+  return m;
+}
 
 const cfg = { providers: ["cpu" as const], threads: 1 };
 

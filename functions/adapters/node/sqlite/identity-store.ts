@@ -7,9 +7,6 @@ import { pageOf } from "../../../stores/page.ts";
 
 type Row = IdentityRow<Buffer>;
 
-
-export { embeddingBinding };
-
 /**
  * With a cipher (what createSqliteStores always passes), embeddings are stored AES-256-GCM
  * encrypted; rows written in clear before encryption existed are still read. Without one (store

@@ -1,13 +1,12 @@
 /** The webhook outbox in the edge's SQLite file (table webhook_outbox, migrations/0002). */
 import {
-  lastErrorText,
   storedWebhookDeliveryFromRow,
   WEBHOOK_OUTBOX_SQL as SQL,
   webhookDeliveryFromRow,
   webhookDeliveryValues,
   type WebhookDeliveryRow,
 } from "../../../stores/rows/webhook-delivery-row.ts";
-import { ARMED_DUE_MS, type WebhookOutboxStore } from "../../../webhooks/outbox-store.ts";
+import { ARMED_DUE_MS, lastErrorText, type WebhookOutboxStore } from "../../../webhooks/outbox-store.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 export function createSqliteWebhookOutboxStore(db: SqliteDatabase): WebhookOutboxStore {

@@ -4,14 +4,13 @@
  * due at most once, however many callers race it.
  */
 import {
-  lastErrorText,
   storedWebhookDeliveryFromRow,
   WEBHOOK_OUTBOX_SQL as SQL,
   webhookDeliveryFromRow,
   webhookDeliveryValues,
   type WebhookDeliveryRow,
 } from "../../../stores/rows/webhook-delivery-row.ts";
-import { ARMED_DUE_MS, type WebhookOutboxStore } from "../../../webhooks/outbox-store.ts";
+import { ARMED_DUE_MS, lastErrorText, type WebhookOutboxStore } from "../../../webhooks/outbox-store.ts";
 
 export function createD1WebhookOutboxStore(db: D1Database): WebhookOutboxStore {
   const rows = async (sql: string, ...values: unknown[]) => (await db.prepare(sql).bind(...values).all<WebhookDeliveryRow>()).results;
