@@ -42,6 +42,33 @@ export function isEncryptedEmbedding(blob: Uint8Array): boolean {
   return blob.length > HEADER_BYTES + 16 && blob[0] === MAGIC[0] && blob[1] === MAGIC[1];
 }
 
+/** An identity's embedding bytes as a store writes them: encrypted and bound to the row with a cipher, else clear. */
+export function sealEmbedding(cipher: EmbeddingCipher | undefined, plain: Uint8Array, userId: string, identityId: string): Promise<Uint8Array> {
+  return cipher ? cipher.encrypt(plain, embeddingBinding(userId, identityId)) : Promise.resolve(plain);
+}
+
+/**
+ * A stored embedding's clear bytes. Clear rows (from before encryption) read as they are; an
+ * encrypted one without a cipher is refused by name rather than misread (a clear embedding is whole
+ * float32s, an encrypted blob is not).
+ */
+export async function openEmbedding(cipher: EmbeddingCipher | undefined, blob: Uint8Array, userId: string, identityId: string): Promise<Uint8Array> {
+  if (!isEncryptedEmbedding(blob)) return blob;
+  if (cipher) return cipher.decrypt(blob, embeddingBinding(userId, identityId));
+  if (blob.length % 4 === 0) return blob;
+  throw new EmbeddingCipherError("a stored embedding is encrypted but no embedding key is set (EMBEDDING_KEY)");
+}
+
+/** The cipher for EMBEDDING_KEY's text and EMBEDDING_KEY_PREVIOUS's comma-separated keys (rotation). */
+export function embeddingCipherFromText(key: string, previousCsv = ""): EmbeddingCipher {
+  const previous = previousCsv
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map(parseEmbeddingKey);
+  return createEmbeddingCipher(parseEmbeddingKey(key), previous);
+}
+
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 
 /** A 32-byte key from its text form: 64 hex digits or base64 (standard or url-safe) of 32 bytes. */

@@ -1,5 +1,5 @@
 /** The Worker's stores: D1 (with a KV copy of identities in front), R2 images, per-user Durable Object buckets. */
-import { createEmbeddingCipher, parseEmbeddingKey, type EmbeddingCipher } from "../../crypto/embedding-cipher.ts";
+import { embeddingCipherFromText, type EmbeddingCipher } from "../../crypto/embedding-cipher.ts";
 import type { Stores } from "../../stores/stores.ts";
 import { createD1ApiKeyStore } from "./d1/api-key-store.ts";
 import { createD1GenerationStore } from "./d1/generation-store.ts";
@@ -15,12 +15,7 @@ export const DEFAULT_IDENTITY_CACHE_TTL_S = 3600;
 /** EMBEDDING_KEY (secret; 64 hex digits or base64 of 32 bytes) and EMBEDDING_KEY_PREVIOUS (comma-separated), as on Node. */
 export function embeddingCipherOf(env: WorkerEnv): EmbeddingCipher | undefined {
   if (!env.EMBEDDING_KEY?.trim()) return undefined;
-  const previous = (env.EMBEDDING_KEY_PREVIOUS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean)
-    .map(parseEmbeddingKey);
-  return createEmbeddingCipher(parseEmbeddingKey(env.EMBEDDING_KEY), previous);
+  return embeddingCipherFromText(env.EMBEDDING_KEY, env.EMBEDDING_KEY_PREVIOUS);
 }
 
 export function createWorkerStores(env: WorkerEnv): Stores {

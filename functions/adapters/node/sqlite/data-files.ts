@@ -9,7 +9,7 @@
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createEmbeddingCipher, generateEmbeddingKeyText, parseEmbeddingKey, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
+import { embeddingCipherFromText, generateEmbeddingKeyText, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 
 export const EMBEDDING_KEY_FILE = "embedding.key";
 
@@ -44,10 +44,5 @@ export function embeddingKeyText(dataDir: string, env: NodeJS.ProcessEnv = proce
 }
 
 export function embeddingCipherFor(dataDir: string, env: NodeJS.ProcessEnv = process.env): EmbeddingCipher {
-  const previous = (env.EMBEDDING_KEY_PREVIOUS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean)
-    .map(parseEmbeddingKey);
-  return createEmbeddingCipher(parseEmbeddingKey(embeddingKeyText(dataDir, env)), previous);
+  return embeddingCipherFromText(embeddingKeyText(dataDir, env), env.EMBEDDING_KEY_PREVIOUS);
 }

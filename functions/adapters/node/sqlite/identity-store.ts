@@ -1,6 +1,6 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
-import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
+import { embeddingBinding, isEncryptedEmbedding, openEmbedding, sealEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { IDENTITY_SUMMARY_COLUMNS, identityFromRow as fromRow, identitySummaryFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
 import { pageOf } from "../../../stores/page.ts";
@@ -13,14 +13,10 @@ type Row = IdentityRow<Buffer>;
  * conformance tests), in clear.
  */
 export function createSqliteIdentityStore(db: SqliteDatabase, cipher?: EmbeddingCipher): IdentityStore {
-  const seal = async (r: IdentityRecord): Promise<Uint8Array> => {
-    const bytes = embeddingToBytes(r.embedding);
-    return cipher ? cipher.encrypt(bytes, embeddingBinding(r.userId, r.id)) : bytes;
-  };
+  const seal = (r: IdentityRecord) => sealEmbedding(cipher, embeddingToBytes(r.embedding), r.userId, r.id);
   const open = async (r: Row): Promise<IdentityRecord> => {
     const blob = new Uint8Array(r.embedding.buffer, r.embedding.byteOffset, r.embedding.byteLength);
-    const bytes = cipher && isEncryptedEmbedding(blob) ? await cipher.decrypt(blob, embeddingBinding(r.user_id, r.id)) : blob;
-    return fromRow(r, embeddingFromBytes(bytes));
+    return fromRow(r, embeddingFromBytes(await openEmbedding(cipher, blob, r.user_id, r.id)));
   };
   const insert = db.prepare(
     `INSERT INTO identities (id, user_id, content_hash, pack, embedding, kps, bbox, score, face_count, photo_count, image_width, image_height, created_ms)

@@ -1,5 +1,5 @@
 import { embeddingFromBytes, embeddingToBytes } from "../../../../shared/contract/embedding.ts";
-import { embeddingBinding, isEncryptedEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
+import { openEmbedding, sealEmbedding, type EmbeddingCipher } from "../../../crypto/embedding-cipher.ts";
 import type { IdentityRecord, IdentityStore } from "../../../stores/identity-store.ts";
 import type { D1Like } from "./d1-like.ts";
 import { IDENTITY_SUMMARY_COLUMNS, identityFromRow, identitySummaryFromRow, type IdentityRow } from "../../../stores/rows/identity-row.ts";
@@ -18,15 +18,8 @@ const fromRow = (r: Row, embedding: Uint8Array): IdentityRecord => identityFromR
  * stored AES-256-GCM encrypted and bound to their row, as the SQLite store does; clear rows still read.
  */
 export function createD1IdentityStore(db: D1Like, cipher?: EmbeddingCipher): IdentityStore {
-  const seal = (r: IdentityRecord) => {
-    const bytes = embeddingToBytes(r.embedding);
-    return cipher ? cipher.encrypt(bytes, embeddingBinding(r.userId, r.id)) : Promise.resolve(bytes);
-  };
-  const open = async (r: Row): Promise<IdentityRecord> => {
-    const blob = blobOf(r);
-    const bytes = cipher && isEncryptedEmbedding(blob) ? await cipher.decrypt(blob, embeddingBinding(r.user_id, r.id)) : blob;
-    return fromRow(r, bytes);
-  };
+  const seal = (r: IdentityRecord) => sealEmbedding(cipher, embeddingToBytes(r.embedding), r.userId, r.id);
+  const open = async (r: Row): Promise<IdentityRecord> => fromRow(r, await openEmbedding(cipher, blobOf(r), r.user_id, r.id));
   const byHash = (userId: string, contentHash: string) =>
     db.prepare("SELECT * FROM identities WHERE user_id = ? AND content_hash = ?").bind(userId, contentHash).first<Row>();
   return {

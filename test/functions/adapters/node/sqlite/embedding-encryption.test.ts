@@ -129,6 +129,19 @@ describe("embeddings at rest", () => {
     }
   });
 
+  it("refuses an encrypted row read by a store without a key, naming the missing key (not a misread embedding)", async () => {
+    const dataDir = join(root, "keyless");
+    await withStores(dataDir, {}, (s) => s.identities.insertOrGet(record()));
+    const db = openDatabase(edgeDatabasePath(dataDir));
+    try {
+      const read = createSqliteIdentityStore(db).get("u1", "idn_1");
+      await expect(read).rejects.toMatchObject({ code: "embedding_undecryptable" });
+      await expect(createSqliteIdentityStore(db).get("u1", "idn_1")).rejects.toThrow(/EMBEDDING_KEY/);
+    } finally {
+      db.close();
+    }
+  });
+
   it("still reads a row stored in clear before encryption, and re-encryption seals it", async () => {
     const dataDir = join(root, "legacy");
     await withStores(dataDir, {}, async () => undefined);
