@@ -6,7 +6,7 @@ import type { EdgeEnv } from "../env.ts";
 import { ApiError, invalidRequest, notFound } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { CreateGenerationSchema } from "../schemas/generation.ts";
-import { encodeCursor, ListGenerationsQuerySchema, type GenerationListView } from "../schemas/list.ts";
+import { ListGenerationsQuerySchema, pageBody, pageRequestOf, type GenerationListView } from "../schemas/list.ts";
 import type { GenerationService } from "../services/generations/generation-service.ts";
 import { generationPath, generationView } from "../services/generations/generation-view.ts";
 import type { StoredResponse } from "../stores/idempotency-store.ts";
@@ -97,9 +97,9 @@ export function generationRoutes(d: GenerationRoutesDeps): Hono<EdgeEnv> {
     const page = await d.service.list(
       c.get("principal").userId,
       { ...(identityId !== undefined ? { identityId } : {}), ...(status !== undefined ? { status } : {}) },
-      { limit, ...(cursor ? { after: cursor } : {}) },
+      pageRequestOf({ limit, cursor }),
     );
-    const body: GenerationListView = { data: page.items.map(generationView), nextCursor: page.next ? encodeCursor(page.next) : null };
+    const body: GenerationListView = pageBody(page, generationView);
     return c.json(body);
   });
 

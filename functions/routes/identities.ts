@@ -3,7 +3,7 @@ import type { EdgeEnv } from "../env.ts";
 import { invalidRequest } from "../errors/api-error.ts";
 import { limitBody } from "../middleware/body-limit/index.ts";
 import { readPhotos } from "../photos/read-photos.ts";
-import { encodeCursor, ListIdentitiesQuerySchema, type IdentityListView } from "../schemas/list.ts";
+import { ListIdentitiesQuerySchema, pageBody, pageRequestOf, type IdentityListView } from "../schemas/list.ts";
 import { fieldErrorsOf } from "../../shared/contract/problem.ts";
 import { identityView } from "../services/identities/identity-view.ts";
 import { readPrecomputedFace } from "../services/identities/precomputed-face.ts";
@@ -32,9 +32,8 @@ export function identityRoutes(d: IdentityRoutesDeps): Hono<EdgeEnv> {
   app.get("/", async (c) => {
     const query = ListIdentitiesQuerySchema.safeParse(c.req.query());
     if (!query.success) throw invalidRequest(fieldErrorsOf(query.error));
-    const { limit, cursor } = query.data;
-    const page = await d.service.list(c.get("principal").userId, { limit, ...(cursor ? { after: cursor } : {}) });
-    const body: IdentityListView = { data: page.items.map(identityView), nextCursor: page.next ? encodeCursor(page.next) : null };
+    const page = await d.service.list(c.get("principal").userId, pageRequestOf(query.data));
+    const body: IdentityListView = pageBody(page, identityView);
     return c.json(body);
   });
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { GENERATION_STATUSES } from "../stores/generation-store.ts";
-import type { PagePosition } from "../stores/page.ts";
+import type { Page, PagePosition, PageRequest } from "../stores/page.ts";
 import { GenerationSchema } from "./generation.ts";
 import { IdentitySchema } from "./identity.ts";
 
@@ -68,6 +68,16 @@ export const ListGenerationsQuerySchema = z
   })
   .strict();
 export type ListGenerationsQuery = z.infer<typeof ListGenerationsQuerySchema>;
+
+/** The store's page request for a parsed query. */
+export function pageRequestOf(q: { limit: number; cursor?: PagePosition | undefined }): PageRequest {
+  return { limit: q.limit, ...(q.cursor ? { after: q.cursor } : {}) };
+}
+
+/** The answer for a store page: its items as views, and the cursor of the next page. */
+export function pageBody<T, V>(page: Page<T>, view: (item: T) => V): { data: V[]; nextCursor: string | null } {
+  return { data: page.items.map(view), nextCursor: page.next ? encodeCursor(page.next) : null };
+}
 
 const nextCursor = z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page." });
 

@@ -1,4 +1,4 @@
-import type { IdentityRecord, IdentityStore } from "../identity-store.ts";
+import type { IdentityRecord, IdentityStore, IdentitySummary } from "../identity-store.ts";
 import { isAfter, newestFirst, pageOf } from "../page.ts";
 
 /** Identities in one process's memory; unique per (user, content hash) like the SQL schema. */
@@ -39,21 +39,15 @@ export function createMemoryIdentityStore(): IdentityStore {
     },
     async list(userId, page) {
       const rows = [...byId.values()].filter((r) => r.userId === userId && isAfter(r, page.after)).sort(newestFirst);
-      return pageOf(
-        rows.slice(0, page.limit + 1).map(({ embedding: _e, ...r }) => ({
-          ...r,
-          kps: r.kps.map(([x, y]) => [x, y] as const),
-          bbox: [...r.bbox] as unknown as IdentityRecord["bbox"],
-        })),
-        page.limit,
-      );
+      return pageOf(rows.slice(0, page.limit + 1).map(cloneSummary), page.limit);
     },
   };
 }
 
-const clone = (r: IdentityRecord): IdentityRecord => ({
+const cloneSummary = ({ embedding: _e, ...r }: IdentityRecord): IdentitySummary => ({
   ...r,
-  embedding: new Float32Array(r.embedding),
   kps: r.kps.map(([x, y]) => [x, y] as const),
   bbox: [...r.bbox] as unknown as IdentityRecord["bbox"],
 });
+
+const clone = (r: IdentityRecord): IdentityRecord => ({ ...cloneSummary(r), embedding: new Float32Array(r.embedding) });
