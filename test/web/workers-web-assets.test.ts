@@ -130,3 +130,28 @@ describe("acceptsGzip", () => {
     expect(acceptsGzip(header)).toBe(expected);
   });
 });
+
+describe("rebuilding the Workers asset folder", () => {
+  it("keeps the replaced build's blobs (a running Worker may still read its manifest) and drops older ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "workers-assets-rebuild-"));
+    try {
+      // Each limit cuts the wasm into different parts, so each build has blobs of its own.
+      const build = async (limit: number) => {
+        const { manifest } = await ensureWorkersAssets({ facePack: { pack: "lite", dir: packDir }, outDir: dir, maxBlobBytes: limit });
+        return new Set(JSON.stringify(manifest).match(/[0-9a-f]{64}\.bin/g));
+      };
+      const onDisk = () => new Set(readdirSync(join(dir, "blobs")));
+      const first = await build(BLOB_LIMIT);
+      const second = await build(BLOB_LIMIT - 4096);
+      expect([...first].filter((b) => !onDisk().has(b))).toEqual([]);
+      const third = await build(BLOB_LIMIT - 8192);
+      const kept = onDisk();
+      expect([...second].filter((b) => !kept.has(b))).toEqual([]);
+      const firstOnly = [...first].filter((b) => !second.has(b) && !third.has(b));
+      expect(firstOnly.length).toBeGreaterThan(0);
+      expect(firstOnly.filter((b) => kept.has(b))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

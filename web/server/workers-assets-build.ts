@@ -167,8 +167,9 @@ export async function ensureWorkersAssets(options: WorkersAssetsBuildOptions): P
   };
   await writeAtomically(join(outDir, WORKERS_ASSETS_MANIFEST), JSON.stringify(manifest, null, 2));
 
-  // Blobs of earlier builds, and writes a killed build left behind.
-  const keep = new Set(blobsOf(manifest).map((b) => b.slice("blobs/".length)));
+  // Blobs of earlier builds, and writes a killed build left behind. The build just replaced keeps its
+  // blobs until the next one: a running Worker holds its manifest for a few seconds yet.
+  const keep = new Set([...blobsOf(manifest), ...(previous ? blobsOf(previous) : [])].map((b) => b.slice("blobs/".length)));
   for (const name of await readdir(join(outDir, "blobs"))) {
     const path = join(outDir, "blobs", name);
     const stale = name.includes(TEMP_SUFFIX) ? Date.now() - (await stat(path)).mtimeMs > 10 * 60_000 : !keep.has(name);
